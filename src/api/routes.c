@@ -1,0 +1,58 @@
+/*
+ * routes.c - the route table of enemane. Every route here must also be in
+ * docs/openapi.yaml (tests/unit/test_openapi.c fails otherwise). Literal
+ * paths come before parameter paths that could match them.
+ */
+#include "api/api.h"
+
+#define R(m, p, h, f, n) { HTTP_##m, p, (const void *)(h), f, n }
+
+const struct route api_routes[] = {
+        R(GET, "/healthz", api_healthz, API_PUBLIC | API_INLINE, "healthz"),
+        R(GET, "/readyz", api_readyz, API_PUBLIC, "readyz"),
+        R(GET, "/metrics", api_metrics, API_PUBLIC | API_INLINE, "metrics"),
+        R(GET, "/", api_index, API_PUBLIC | API_INLINE, "index"),
+        R(GET, "/api/openapi.yaml", api_openapi, API_PUBLIC | API_INLINE, "openapi"),
+        R(GET, "/api/docs", api_docs, API_PUBLIC | API_INLINE, "docs"),
+
+        R(POST, "/api/v1/members", api_member_register, API_PUBLIC, "members.register"),
+        R(GET, "/api/v1/members", api_op_members_list, API_OPERATOR, "members.list"),
+        R(GET, "/api/v1/members/{id}", api_op_member_get, API_OPERATOR, "members.get"),
+        R(POST, "/api/v1/members/{id}/suspension", api_op_member_suspend, API_OPERATOR,
+          "members.suspend"),
+        R(DELETE, "/api/v1/members/{id}/suspension", api_op_member_reinstate, API_OPERATOR,
+          "members.reinstate"),
+        R(GET, "/api/v1/suspension-reasons", api_suspension_reasons, API_PUBLIC | API_INLINE,
+          "suspension_reasons"),
+        R(GET, "/api/v1/audit", api_op_audit_list, API_OPERATOR, "audit.list"),
+
+        R(POST, "/api/v1/sessions", api_session_create, API_PUBLIC, "sessions.create"),
+        R(DELETE, "/api/v1/sessions/current", api_session_delete, API_NO_CONSENT,
+          "sessions.delete"),
+
+        R(GET, "/api/v1/me", api_me_get, API_NO_CONSENT, "me.get"),
+        R(PATCH, "/api/v1/me", api_me_patch, 0, "me.patch"),
+        R(DELETE, "/api/v1/me", api_me_withdraw, API_NO_CONSENT, "me.withdraw"),
+        R(GET, "/api/v1/me/consents", api_me_consents_get, API_NO_CONSENT, "me.consents.get"),
+        R(POST, "/api/v1/me/consents", api_me_consents_post, API_NO_CONSENT,
+          "me.consents.post"),
+        R(POST, "/api/v1/me/credentials-leaked", api_me_credentials_leaked, API_NO_CONSENT,
+          "me.credentials_leaked"),
+        R(PUT, "/api/v1/me/password", api_me_password, API_NO_CONSENT, "me.password"),
+
+        R(GET, "/api/v1/documents", api_documents_list, API_PUBLIC, "documents.list"),
+        R(POST, "/api/v1/documents", api_document_publish, API_OPERATOR, "documents.publish"),
+        R(GET, "/api/v1/documents/{id}", api_document_get, API_PUBLIC, "documents.get"),
+};
+
+const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
+
+static const char *route_names[sizeof(api_routes) / sizeof(api_routes[0])];
+
+static __attribute__((constructor)) void route_names_init(void)
+{
+        for (size_t i = 0; i < api_routes_count; i++)
+                route_names[i] = api_routes[i].name;
+}
+
+const char *const *api_route_names = route_names;
