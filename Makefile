@@ -24,6 +24,7 @@ NINJA ?= ninja
 BUILD_DIR := build
 SAN_DIR := build-san
 RELEASE_DIR := build-release
+CLANG_DIR := build-clang
 
 RUN_HOST := 127.0.0.1
 RUN_PORT := 8080
@@ -50,11 +51,11 @@ define meson_configure
 	@if [ -f $(1)/build.ninja ]; then \
 		:; \
 	elif [ -f $(1)/meson-private/coredata.dat ]; then \
-		echo "$(MESON) setup --reconfigure $(1) $(2)"; \
-		$(MESON) setup --reconfigure $(1) $(2); \
+		echo "$(3) $(MESON) setup --reconfigure $(1) $(2)"; \
+		$(3) $(MESON) setup --reconfigure $(1) $(2); \
 	else \
-		echo "$(MESON) setup $(1) $(2)"; \
-		$(MESON) setup $(1) $(2); \
+		echo "$(3) $(MESON) setup $(1) $(2)"; \
+		$(3) $(MESON) setup $(1) $(2); \
 	fi
 endef
 
@@ -67,7 +68,13 @@ run: build
 	@echo "enemane: serving demo data on http://$(RUN_HOST):$(RUN_PORT) (db $(RUN_DB); Ctrl-C stops)"
 	@exec ./$(BUILD_DIR)/enemane serve --db-path $(RUN_DB) --demo
 
+# The code must build warning-free with gcc and clang at every optimisation
+# level (-O3 finds warnings -O2 does not): check also compiles a clang
+# release build (no tests run there) before running the tests under
+# sanitizers.
 check: deps
+	$(call meson_configure,$(CLANG_DIR),--buildtype=release,CC=clang)
+	$(NINJA) -C $(CLANG_DIR)
 	$(call meson_configure,$(SAN_DIR),$(SAN_OPTIONS))
 	$(NINJA) -C $(SAN_DIR)
 	bash scripts/run-tests $(SAN_DIR)
@@ -76,4 +83,4 @@ bench: deps
 	bash bench/http.sh
 
 clean:
-	rm -rf $(BUILD_DIR) $(SAN_DIR) $(RELEASE_DIR)
+	rm -rf $(BUILD_DIR) $(SAN_DIR) $(RELEASE_DIR) $(CLANG_DIR)

@@ -193,6 +193,8 @@ static int read_consents(struct jv *v, struct api_ctx *c, json_t *body, bool req
         n_cur = store_document_current(c->app->st, cur, STORE_DOC_KINDS);
         if (n_cur < 0)
                 return n_cur;
+        if (n_cur > STORE_DOC_KINDS)
+                n_cur = STORE_DOC_KINDS;
         if (!arr)
                 return 0;
         json_array_foreach(arr, i, item) {

@@ -142,6 +142,7 @@
 #define SERVER_REQUEST_ID_MAX   36
 #define SERVER_MIN_HEADER_BYTES 1024
 #define SERVER_MAX_STRAY        10000                   /* see on_body_done() */
+#define SERVER_LWS_LOG_PER_S    10                      /* lws error lines per second */
 
 enum job_state {
         JOB_READING,    /* reading the body; connection owns the job */
@@ -638,11 +639,11 @@ static int job_put_headers(struct server *s, struct lws *wsi, struct job *job,
                                                           (int)strlen(ctype), pp, end))
                         return -1;
         }
-        if (res->status != 204 && res->status >= 200) {
+        if (status_has_body(res->status)) {
                 /* by token, not lws_add_http_header_content_length(): we do
                  * not want lws's tx_content_remain accounting, since the
                  * first write carries headers and body together */
-                n = snprintf(num, sizeof(num), "%zu", status_has_body(res->status) ? res->body.len : 0);
+                n = snprintf(num, sizeof(num), "%zu", res->body.len);
                 if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
                                                  (const unsigned char *)num, n, pp, end))
                         return -1;
@@ -988,7 +989,7 @@ static bool body_is_request_line(const struct conn *c, const struct job *job,
         return len <= n || in[n] == ' ';
 }
 
-static int on_body(struct server *s, struct lws *wsi, const void *in, size_t len)
+static int on_body(struct lws *wsi, const void *in, size_t len)
 {
         struct conn *c = lws_get_opaque_user_data(wsi);
         struct job *job = c ? c->job : NULL;
@@ -1066,7 +1067,7 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason,
         case LWS_CALLBACK_HTTP:
                 return on_http(s, wsi);
         case LWS_CALLBACK_HTTP_BODY:
-                return on_body(s, wsi, in, len);
+                return on_body(wsi, in, len);
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
                 return on_body_done(s, wsi);
         case LWS_CALLBACK_HTTP_WRITEABLE:
@@ -1155,10 +1156,30 @@ static int config_check(const struct server_config *cfg)
         return 0;
 }
 
-/* Silences everything from lws but errors (we log at the edge). */
+/*
+ * lws logs only its errors, to stderr, and at most SERVER_LWS_LOG_PER_S
+ * lines a second: some of them are triggered by clients ("Ran out of
+ * header data space"), which must not be able to flood our logs. The rest
+ * of enemane logs at the edge.
+ */
+static void server_lws_emit(int level, const char *line)
+{
+        static atomic_llong window;
+        static atomic_int count;
+        long long sec = now_us() / 1000000;
+
+        if (atomic_load_explicit(&window, memory_order_relaxed) != sec) {
+                atomic_store_explicit(&window, sec, memory_order_relaxed);
+                atomic_store_explicit(&count, 0, memory_order_relaxed);
+        }
+        if (atomic_fetch_add_explicit(&count, 1, memory_order_relaxed) >= SERVER_LWS_LOG_PER_S)
+                return;
+        lwsl_emit_stderr(level, line);
+}
+
 static void server_quiet_lws(void)
 {
-        lws_set_log_level(LLL_ERR, NULL);
+        lws_set_log_level(LLL_ERR, server_lws_emit);
 }
 
 static int server_start_lws(struct server *s, const struct server_config *cfg)
@@ -1185,7 +1206,7 @@ static int server_start_lws(struct server *s, const struct server_config *cfg)
         info.timeout_secs = (unsigned)cfg->request_timeout_s;
         s->ctx = lws_create_context(&info);
         if (!s->ctx)
-                return -ENOMEM;
+                return -EIO;
 
         memset(&info, 0, sizeof(info));
         info.vhost_name = "enemane";
@@ -1201,6 +1222,9 @@ static int server_start_lws(struct server *s, const struct server_config *cfg)
         info.timeout_secs_ah_idle = (unsigned)cfg->request_timeout_s;
         info.timeout_secs = (unsigned)cfg->request_timeout_s;
         if (cfg->tls_cert) {
+                /* lws also reads this flag from the *vhost* info as "this
+                 * vhost does TLS"; without it the listener speaks plain HTTP */
+                info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
                 info.ssl_cert_filepath = cfg->tls_cert;
                 info.ssl_private_key_filepath = cfg->tls_key;
                 info.alpn = "http/1.1";         /* our writes are HTTP/1.1 only */

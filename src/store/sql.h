@@ -35,6 +35,28 @@ static inline int sql_exec_stmt(sqlite3_stmt *s)
         return store_errno(rc);
 }
 
+/* Steps a write statement and resets it: 0 or negative errno. */
+static inline int sql_exec_reset(sqlite3_stmt *s)
+{
+        int r = sql_exec_stmt(s);
+
+        sqlite3_reset(s);
+        return r;
+}
+
+/* The same, for an UPDATE/DELETE that must touch a row: -ENOENT when it
+ * changed none. */
+static inline int sql_exec_change(sqlite3_stmt *s)
+{
+        int r = sql_exec_stmt(s);
+        int changed = sqlite3_changes(sqlite3_db_handle(s));
+
+        sqlite3_reset(s);
+        if (r < 0)
+                return r;
+        return changed ? 0 : -ENOENT;
+}
+
 /* Steps a statement expected to return one row: 1 row, 0 none, <0 error. */
 static inline int sql_step_row(sqlite3_stmt *s)
 {

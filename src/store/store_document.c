@@ -152,8 +152,7 @@ static int publish_job_run(sqlite3 *db, void *arg)
         sqlite3_bind_int(s, 6, j->d->requires_consent ? 1 : 0);
         sqlite3_bind_int64(s, 7, j->now);
         sqlite3_bind_int64(s, 8, j->operator_id);
-        r = sql_exec_stmt(s);
-        sqlite3_reset(s);
+        r = sql_exec_reset(s);
         if (r == 0)
                 j->id = sqlite3_last_insert_rowid(db);
         return r;
@@ -199,11 +198,10 @@ struct accept_job {
         int64_t now;
 };
 
-static int accept_job_run(sqlite3 *db, void *arg)
+int store_consent_insert_db(sqlite3 *db, int64_t member_id, const int64_t *document_ids,
+                            size_t n, const char *client_ip, int64_t now)
 {
-        struct accept_job *j = arg;
-
-        for (size_t i = 0; i < j->n; i++) {
+        for (size_t i = 0; i < n; i++) {
                 sqlite3_stmt *s = store_prepare(db,
                         "INSERT OR IGNORE INTO consents (member_id, document_id, accepted_at,"
                         " client_ip) VALUES (?,?,?,?)");
@@ -211,16 +209,22 @@ static int accept_job_run(sqlite3 *db, void *arg)
 
                 if (!s)
                         return -EIO;
-                sqlite3_bind_int64(s, 1, j->member_id);
-                sqlite3_bind_int64(s, 2, j->ids[i]);
-                sqlite3_bind_int64(s, 3, j->now);
-                sql_bind_text(s, 4, j->ip);
-                r = sql_exec_stmt(s);
-                sqlite3_reset(s);
+                sqlite3_bind_int64(s, 1, member_id);
+                sqlite3_bind_int64(s, 2, document_ids[i]);
+                sqlite3_bind_int64(s, 3, now);
+                sql_bind_text(s, 4, client_ip);
+                r = sql_exec_reset(s);
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+static int accept_job_run(sqlite3 *db, void *arg)
+{
+        struct accept_job *j = arg;
+
+        return store_consent_insert_db(db, j->member_id, j->ids, j->n, j->ip, j->now);
 }
 
 int store_consent_accept(struct store *st, int64_t member_id, const int64_t *document_ids,

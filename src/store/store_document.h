@@ -47,6 +47,10 @@ int store_consent_missing(struct store *st, int64_t member_id, struct store_docu
 int store_consent_accept(struct store *st, int64_t member_id, const int64_t *document_ids,
                          size_t n, const char *client_ip, int64_t now);
 
+/* Used inside other write jobs (registration). */
+int store_consent_insert_db(sqlite3 *db, int64_t member_id, const int64_t *document_ids,
+                            size_t n, const char *client_ip, int64_t now);
+
 struct store_consent {
         struct store_document doc;
         int64_t accepted_at;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "store/sql.h"
+#include "store/store_document.h"
 #include "store/store_session.h"
 
 #define MEMBER_COLS \
@@ -56,29 +57,6 @@ struct create_job {
         int64_t id;
 };
 
-static int insert_consents(sqlite3 *db, int64_t member_id, const int64_t *ids, size_t n,
-                           const char *ip, int64_t now)
-{
-        for (size_t i = 0; i < n; i++) {
-                sqlite3_stmt *s = store_prepare(db,
-                        "INSERT OR IGNORE INTO consents (member_id, document_id, accepted_at,"
-                        " client_ip) VALUES (?,?,?,?)");
-                int r;
-
-                if (!s)
-                        return -EIO;
-                sqlite3_bind_int64(s, 1, member_id);
-                sqlite3_bind_int64(s, 2, ids[i]);
-                sqlite3_bind_int64(s, 3, now);
-                sql_bind_text(s, 4, ip);
-                r = sql_exec_stmt(s);
-                sqlite3_reset(s);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 static int create_job_run(sqlite3 *db, void *arg)
 {
         struct create_job *j = arg;
@@ -114,12 +92,11 @@ static int create_job_run(sqlite3 *db, void *arg)
         sqlite3_bind_int64(s, 19, m->guardian_consent_at);
         sqlite3_bind_int64(s, 20, j->now);
         sqlite3_bind_int64(s, 21, j->now);
-        r = sql_exec_stmt(s);
-        sqlite3_reset(s);
+        r = sql_exec_reset(s);
         if (r < 0)
                 return r;
         j->id = sqlite3_last_insert_rowid(db);
-        r = insert_consents(db, j->id, j->n->document_ids, j->n->n_documents,
+        r = store_consent_insert_db(db, j->id, j->n->document_ids, j->n->n_documents,
                             j->actor ? j->actor->client_ip : "", j->now);
         if (r < 0)
                 return r;
@@ -294,12 +271,9 @@ static int update_job_run(sqlite3 *db, void *arg)
         sqlite3_bind_int(s, 12, j->reverify ? 1 : 0);
         sqlite3_bind_int64(s, 13, j->now);
         sqlite3_bind_int64(s, 14, m->id);
-        r = sql_exec_stmt(s);
-        sqlite3_reset(s);
+        r = sql_exec_change(s);
         if (r < 0)
                 return r;
-        if (sqlite3_changes(db) == 0)
-                return -ENOENT;
         return store_audit_write(db, j->actor, m->id, "update", j->items, j->now);
 }
 
@@ -330,12 +304,9 @@ static int password_job_run(sqlite3 *db, void *arg)
         sql_bind_text(s, 1, j->hash);
         sqlite3_bind_int64(s, 2, j->now);
         sqlite3_bind_int64(s, 3, j->id);
-        r = sql_exec_stmt(s);
-        sqlite3_reset(s);
+        r = sql_exec_change(s);
         if (r < 0)
                 return r;
-        if (sqlite3_changes(db) == 0)
-                return -ENOENT;
         r = store_session_revoke_all_db(db, j->id, j->now);
         if (r < 0)
                 return r;
@@ -376,8 +347,7 @@ static int status_event(sqlite3 *db, struct status_job *j)
         sql_bind_text(s, 4, j->note);
         sqlite3_bind_int64(s, 5, j->actor ? j->actor->member_id : 0);
         sqlite3_bind_int64(s, 6, j->now);
-        r = sql_exec_stmt(s);
-        sqlite3_reset(s);
+        r = sql_exec_reset(s);
         return r;
 }
 
@@ -398,12 +368,9 @@ static int status_job_run(sqlite3 *db, void *arg)
         sql_bind_text(s, 3, suspend ? j->note : "");
         sqlite3_bind_int64(s, 4, j->now);
         sqlite3_bind_int64(s, 5, j->id);
-        r = sql_exec_stmt(s);
-        sqlite3_reset(s);
+        r = sql_exec_change(s);
         if (r < 0)
                 return r;
-        if (sqlite3_changes(db) == 0)
-                return -ENOENT;
         r = status_event(db, j);
         if (r == 0 && suspend)
                 r = store_session_revoke_all_db(db, j->id, j->now);
@@ -434,12 +401,9 @@ static int withdraw_job_run(sqlite3 *db, void *arg)
                 return -EIO;
         sqlite3_bind_int64(s, 1, j->now);
         sqlite3_bind_int64(s, 2, j->id);
-        r = sql_exec_stmt(s);
-        sqlite3_reset(s);
+        r = sql_exec_change(s);
         if (r < 0)
                 return r;
-        if (sqlite3_changes(db) == 0)
-                return -ENOENT;
         r = status_event(db, j);
         if (r == 0)
                 r = store_session_revoke_all_db(db, j->id, j->now);

@@ -27,8 +27,7 @@ static int create_job_run(sqlite3 *db, void *arg)
         sqlite3_bind_int64(s, 3, j->now);
         sqlite3_bind_int64(s, 4, j->expires_at);
         sql_bind_text(s, 5, j->ip);
-        r = sql_exec_stmt(s);
-        sqlite3_reset(s);
+        r = sql_exec_reset(s);
         if (r == 0)
                 j->id = sqlite3_last_insert_rowid(db);
         return r;
@@ -92,8 +91,7 @@ static int revoke_job_run(sqlite3 *db, void *arg)
                 return -EIO;
         sqlite3_bind_int64(s, 1, j->now);
         sqlite3_bind_int64(s, 2, j->id);
-        r = sql_exec_stmt(s);
-        sqlite3_reset(s);
+        r = sql_exec_reset(s);
         return r;
 }
 
@@ -114,8 +112,7 @@ int store_session_revoke_all_db(sqlite3 *db, int64_t member_id, int64_t now)
                 return -EIO;
         sqlite3_bind_int64(s, 1, now);
         sqlite3_bind_int64(s, 2, member_id);
-        r = sql_exec_stmt(s);
-        sqlite3_reset(s);
+        r = sql_exec_reset(s);
         return r < 0 ? r : sqlite3_changes(db);
 }
 

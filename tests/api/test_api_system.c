@@ -211,6 +211,94 @@ static void test_cli_port_in_use(void **state)
         free(db);
 }
 
+static char *read_log(void)
+{
+        FILE *f = fopen(srv.log_path, "r");
+        char *buf = calloc(1, 4 << 20);
+        size_t n;
+
+        assert_non_null(f);
+        n = fread(buf, 1, (4 << 20) - 1, f);
+        buf[n] = '\0';
+        fclose(f);
+        return buf;
+}
+
+/* One JSON object per line with the request fields; no secret in it. */
+static void test_PD_8_structured_logs_without_secrets(void **state)
+{
+        struct api_resp r = { 0 };
+        const char *const hdr[] = { "X-Request-Id: log-probe-1", NULL };
+        char *tok, *log, *line, *save = NULL;
+        int found = 0;
+
+        assert_int_equal(register_member(&srv, "logged@example.jp", "", NULL), 201);
+        tok = login(&srv, "logged@example.jp", DEFAULT_PASSWORD);
+        assert_int_equal(api_call(&srv, "GET", "/api/v1/me", tok, NULL, &r), 0);
+        api_resp_free(&r);
+        assert_int_equal(api_call_raw(&srv, "GET", "/healthz?secret=abc", hdr, NULL, 0, &r), 0);
+        api_resp_free(&r);
+        log = read_log();
+        assert_null(strstr(log, tok + 4));              /* no token */
+        assert_null(strstr(log, DEFAULT_PASSWORD));     /* no password */
+        assert_null(strstr(log, "secret=abc"));         /* no query strings */
+        for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                json_t *o;
+
+                if (line[0] != '{')
+                        continue;       /* sanitizer or console lines */
+                o = json_loads(line, 0, NULL);
+                assert_non_null(o);
+                assert_non_null(json_object_get(o, "time"));
+                assert_non_null(json_object_get(o, "level"));
+                if (json_object_get(o, "route") &&
+                    strcmp(json_string_value(json_object_get(o, "route")), "me.get") == 0) {
+                        assert_true(json_integer_value(json_object_get(o, "member_id")) > 0);
+                        assert_int_equal(json_integer_value(json_object_get(o, "status")), 200);
+                        assert_string_equal(json_string_value(json_object_get(o, "method")),
+                                            "GET");
+                        assert_true(json_is_real(json_object_get(o, "duration_ms")));
+                        assert_non_null(json_object_get(o, "request_id"));
+                        found++;
+                }
+                if (json_object_get(o, "request_id") &&
+                    strcmp(json_string_value(json_object_get(o, "request_id")), "log-probe-1") == 0) {
+                        assert_string_equal(json_string_value(json_object_get(o, "path")),
+                                            "/healthz");
+                        found++;
+                }
+                json_decref(o);
+        }
+        assert_int_equal(found, 2);
+        free(log);
+        free(tok);
+}
+
+static void test_documents_public_with_body(void **state)
+{
+        struct api_resp r = { 0 };
+        char *path;
+
+        assert_int_equal(api_call(&srv, "GET", "/api/v1/documents", NULL, NULL, &r), 0);
+        assert_int_equal(r.status, 200);
+        assert_int_equal(json_array_size(api_json_get(r.json, "items")), 2);
+        path = api_printf("/api/v1/documents/%lld",
+                          (long long)api_json_int(r.json, "items.0.id", 0));
+        api_resp_free(&r);
+        assert_int_equal(api_call(&srv, "GET", path, NULL, NULL, &r), 0);
+        assert_int_equal(r.status, 200);
+        assert_non_null(api_json_str(r.json, "body"));
+        assert_true(json_is_true(api_json_get(r.json, "requires_consent")));
+        api_resp_free(&r);
+        assert_int_equal(api_call(&srv, "GET", "/api/v1/documents?all=true", NULL, NULL, &r), 0);
+        assert_true(json_array_size(api_json_get(r.json, "items")) >= 2);
+        api_resp_free(&r);
+        assert_int_equal(api_call(&srv, "GET", "/api/v1/documents/0", NULL, NULL, &r), 0);
+        assert_problem(&r, 404, "not_found");
+        api_resp_free(&r);
+        free(path);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -224,6 +312,8 @@ int main(void)
                 cmocka_unit_test(test_cli_migrate_never_reapplies),
                 cmocka_unit_test(test_cli_unwritable_db_path),
                 cmocka_unit_test(test_cli_port_in_use),
+                cmocka_unit_test(test_PD_8_structured_logs_without_secrets),
+                cmocka_unit_test(test_documents_public_with_body),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
