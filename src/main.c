@@ -105,6 +105,14 @@ static int migrate(struct store *st)
         return 0;
 }
 
+/* Opens the database and brings its schema up to date. */
+static int open_migrated(const struct config *cfg, struct store **st)
+{
+        int r = open_store(cfg, st);
+
+        return r < 0 ? r : migrate(*st);
+}
+
 /* ---- serve ---------------------------------------------------------------- */
 
 static void serve_help(void)
@@ -187,9 +195,7 @@ static int cmd_serve(int argc, char **argv)
         }
         if (load_config(&cfg, argc, argv) < 0)
                 return 2;
-        r = open_store(&cfg, &st);
-        if (r == 0)
-                r = migrate(st);
+        r = open_migrated(&cfg, &st);
         if (r == 0 && cfg.demo) {
                 r = api_demo_load(st, time_now_s());
                 if (r < 0)
@@ -216,9 +222,7 @@ static int cmd_migrate(int argc, char **argv)
         }
         if (load_config(&cfg, argc, argv) < 0)
                 return 2;
-        r = open_store(&cfg, &st);
-        if (r == 0)
-                r = migrate(st);
+        r = open_migrated(&cfg, &st);
         if (r == 0)
                 printf("database %s is at schema version %d\n", cfg.db_path,
                        store_migrations[store_migrations_count - 1].version);
@@ -349,9 +353,7 @@ static int cmd_create_operator(int argc, char **argv)
         }
         if (load_config(&cfg, argc, argv) < 0)
                 return 2;
-        r = open_store(&cfg, &st);
-        if (r == 0)
-                r = migrate(st);
+        r = open_migrated(&cfg, &st);
         if (r == 0)
                 r = create_operator(st, &a, norm);
         store_close(st);

@@ -84,16 +84,25 @@
  *   empty (as RFC 9112 says) and close the connection after the response.
  * - Chunked request bodies are not supported by lws 4.1 on the server side:
  *   any Transfer-Encoding gets 411 and Connection: close.
- * - Unknown methods never reach us (lws's lexer drops the connection);
- *   CONNECT turns the connection raw inside lws. Upgrade requests
- *   (websocket, h2c) are refused by closing the connection, since an lws
- *   upgrade cannot be declined while continuing in HTTP/1.1.
+ * - A request with a body, pipelined behind another one, gets the wrong
+ *   body from lws (see body_is_request_line): such a connection is closed.
+ * - Some requests never reach us: unknown methods (lws answers 403 and
+ *   closes), bad %-escapes or control bytes in the URI, header blocks over
+ *   max_header_bytes (lws just closes), CONNECT (lws turns the connection
+ *   raw). Upgrade requests (websocket, h2c) are refused by closing the
+ *   connection, since an lws upgrade cannot be declined while continuing
+ *   in HTTP/1.1.
  * - lws puts its own reason phrase on the status line ("413 Request Entity
  *   Too Large", nothing for some codes); clients ignore it.
- * - Connection: close must be announced through
- *   lws_add_http_common_headers(..., LWS_ILLEGAL_HTTP_CONTENT_LEN, ...):
- *   that is the only public way to make lws_http_transaction_completed()
- *   close the connection after a partially buffered write.
+ * - Responses that must close the connection go out with
+ *   lws_add_http_common_headers(..., LWS_ILLEGAL_HTTP_CONTENT_LEN, ...)
+ *   (the public way to emit "connection: close"), and we close by
+ *   returning -1 after the last write rather than through
+ *   lws_http_transaction_completed(), which would first wait to discard an
+ *   unread body (LRS_DISCARD_BODY). lws flushes buffered output first.
+ * - lws re-arms a body-reading connection's timeout after every chunk, and
+ *   ignores "Expect: 100-continue"; both are handled below. A TLS vhost
+ *   needs LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT in the vhost's options too.
  *
  * Signals and shutdown
  * --------------------
@@ -109,10 +118,9 @@
  */
 #include "http/server.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -419,8 +427,8 @@ static int parse_query(struct lws *wsi, struct job *job)
                 return job->req.query ? 0 : -ENOMEM;
         }
         frag = malloc((size_t)total + 1);
-        /* each byte may triple; at most one '&' per fragment, and a
-         * fragment needs at least one byte or separator of the total */
+        /* each byte may triple, plus one '&' per non-empty fragment:
+         * 4 * total is always enough */
         out = malloc(4 * (size_t)total + 2);
         if (!frag || !out) {
                 free(out);
@@ -626,8 +634,7 @@ static int job_put_headers(struct server *s, struct lws *wsi, struct job *job,
         if (ctype && !header_text_ok(ctype))
                 ctype = NULL;
         if (close) {
-                /* adds "connection: close" and makes lws close after the
-                 * (possibly deferred) transaction completion */
+                /* "connection: close"; job_finish closes (see the top) */
                 if (lws_add_http_common_headers(wsi, (unsigned)res->status, ctype,
                                                 LWS_ILLEGAL_HTTP_CONTENT_LEN, pp, end))
                         return -1;
@@ -739,10 +746,10 @@ static int job_write(struct server *s, struct lws *wsi, struct conn *c, struct j
         return job_finish(s, wsi, c, job);
 }
 
-/* The handler must set a status; answer 500 when it did not. */
+/* The handler must set a final status; answer 500 when it did not. */
 static void job_check_response(struct job *job)
 {
-        if (job->res.status < 100 || job->res.status > 599)
+        if (job->res.status < 200 || job->res.status > 599)
                 job_problem(job, 500, "internal_error", "The handler produced no response.");
 }
 
@@ -952,7 +959,8 @@ static int on_http(struct server *s, struct lws *wsi)
                 job->req.body = malloc(job->body_expected + 1);
                 if (!job->req.body)
                         return -1;
-                job->deadline_us = job->req.started_us + (int64_t)s->cfg.request_timeout_s * 1000000;
+                job->deadline_us = job->req.started_us +
+                                   (int64_t)s->cfg.request_timeout_s * 1000000;
                 lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, s->cfg.request_timeout_s);
                 return send_continue_if_expected(s, wsi);
         }

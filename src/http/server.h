@@ -10,7 +10,7 @@
  * that closes while its request is on a worker is marked orphaned and its
  * response is dropped when the worker finishes.
  *
- * Limits: headers (max_header_bytes, lws answers 431/400 beyond it), body
+ * Limits: headers (max_header_bytes; lws closes the connection beyond it), body
  * (max_body_bytes: 413 problem before reading the body), request time
  * (request_timeout_s: the connection is closed), keep-alive idle timeout.
  * A full worker queue answers 503 with Retry-After.

@@ -655,12 +655,17 @@ static void *conc_main(void *arg)
                 char path[64], want[64];
                 bool inl = (i + c->id) % 3 == 0;
                 struct resp r;
+                bool good;
 
                 snprintf(path, sizeof(path), inl ? "/inline" : "/echo?b=t%dr%d", c->id, i);
                 snprintf(want, sizeof(want), " b=t%dr%d ", c->id, i);
-                if (do_req(h, c->port, NULL, path, NULL, 0, NULL, &r) == CURLE_OK &&
-                    r.status == 200 &&
-                    (inl ? strcmp(r.body.data, "inline ok") == 0 : strstr(r.body.data, want) != NULL))
+                good = do_req(h, c->port, NULL, path, NULL, 0, NULL, &r) == CURLE_OK &&
+                       r.status == 200;
+                if (good && inl)
+                        good = strcmp(r.body.data, "inline ok") == 0;
+                else if (good)
+                        good = strstr(r.body.data, want) != NULL;
+                if (good)
                         c->ok++;
                 resp_free(&r);
         }
@@ -998,6 +1003,92 @@ static void test_timeouts(void **state)
         fixture_stop(&f);
 }
 
+/* A throwaway self-signed P-256 certificate for the TLS test (no secret). */
+static const char test_cert_pem[] =
+        "-----BEGIN CERTIFICATE-----\n"
+        "MIIBfjCCASWgAwIBAgIURa1eoHS/3vVPd7+lWZ3V9GGLbSQwCgYIKoZIzj0EAwIw\n"
+        "FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyMjAyNDkwOVoYDzIxMjYxMDI5\n"
+        "MDI0OTA5WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO\n"
+        "PQMBBwNCAATpcwGqAE76pLJj+JHxdqXWAbol4hK9h3uigKOWvHhRueRLgq4yd9oF\n"
+        "DKu/DXGPM4ld2JlU+vZLrl3YSP4nu8Rao1MwUTAdBgNVHQ4EFgQUK3BriMaUsb/8\n"
+        "sBabkKo0k782Fz4wHwYDVR0jBBgwFoAUK3BriMaUsb/8sBabkKo0k782Fz4wDwYD\n"
+        "VR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNHADBEAiAj26ZO4gNQCdOCvJqRz8CK\n"
+        "jeODyXgpAddD09avgiEsNwIgW7sipfHVM2uJT1H4EYAXUOCcvCxGVqjJ5405UHCK\n"
+        "E7E=\n"
+        "-----END CERTIFICATE-----\n";
+static const char test_key_pem[] =
+        "-----BEGIN PRIVATE KEY-----\n"
+        "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgGBxyO09dAaqQJsdi\n"
+        "zAFsTIWB9B2wqaS0caFnwaBV0vahRANCAATpcwGqAE76pLJj+JHxdqXWAbol4hK9\n"
+        "h3uigKOWvHhRueRLgq4yd9oFDKu/DXGPM4ld2JlU+vZLrl3YSP4nu8Ra\n"
+        "-----END PRIVATE KEY-----\n";
+
+static void write_temp(char *path, const char *content)
+{
+        int fd = mkstemp(path);
+        size_t n = strlen(content);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, content, n), (ssize_t)n);
+        close(fd);
+}
+
+static void test_tls(void **state)
+{
+        struct fixture f = { 0 };
+        struct server_config cfg = base_config(&f);
+        char cert[] = "/tmp/enemane-test-cert-XXXXXX", key[] = "/tmp/enemane-test-key-XXXXXX";
+        char url[128];
+        struct buf body;
+        CURL *h;
+        long status = 0, conns = -1;
+
+        write_temp(cert, test_cert_pem);
+        write_temp(key, test_key_pem);
+        cfg.tls_cert = cert;
+        cfg.tls_key = key;
+        fixture_start(&f, &cfg);
+        unlink(cert);
+        unlink(key);
+
+        h = easy_new();
+        buf_init(&body, 1 << 20);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+        snprintf(url, sizeof(url), "https://127.0.0.1:%d/inline", f.port);
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        assert_int_equal(curl_easy_perform(h), CURLE_OK);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        assert_int_equal(status, 200);
+        assert_string_equal(body.data, "inline ok");
+
+        /* a worker request with a body, on the same TLS connection */
+        buf_reset(&body);
+        snprintf(url, sizeof(url), "https://127.0.0.1:%d/echo?b=tls", f.port);
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "secret");
+        assert_int_equal(curl_easy_perform(h), CURLE_OK);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &conns);
+        assert_int_equal(status, 200);
+        assert_int_equal(conns, 0);
+        assert_non_null(strstr(body.data, " b=tls body_len=6 body=secret worker=1 "));
+        buf_free(&body);
+        curl_easy_cleanup(h);
+
+        /* plain HTTP on the TLS port gets nowhere */
+        {
+                struct resp r;
+
+                assert_int_not_equal(req1(f.port, NULL, "/inline", NULL, 0, NULL, &r), CURLE_OK);
+                assert_int_not_equal(r.status, 200);
+                resp_free(&r);
+        }
+        fixture_stop(&f);
+}
+
 static void test_port_in_use(void **state)
 {
         struct fixture f = { 0 }, g = { 0 };
@@ -1075,6 +1166,7 @@ int main(void)
                 cmocka_unit_test(test_overloaded),
                 cmocka_unit_test(test_orphan),
                 cmocka_unit_test(test_timeouts),
+                cmocka_unit_test(test_tls),
                 cmocka_unit_test(test_port_in_use),
                 cmocka_unit_test(test_bad_config),
         };
@@ -1082,7 +1174,8 @@ int main(void)
 
         signal(SIGPIPE, SIG_IGN);
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        failed = cmocka_run_group_tests_name("server (shared)", shared, group_setup, group_teardown);
+        failed = cmocka_run_group_tests_name("server (shared)", shared,
+                                             group_setup, group_teardown);
         failed += cmocka_run_group_tests_name("server (own)", own, NULL, NULL);
         curl_global_cleanup();
         return failed;
