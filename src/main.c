@@ -128,6 +128,7 @@ static int serve_run(struct config *cfg, struct store *st)
 {
         struct app app;
         struct server *srv = NULL;
+        struct sweeper *sweeper = NULL;
         struct server_config sc = {
                 .host = cfg->listen_host,
                 .port = (int)cfg->listen_port,
@@ -166,6 +167,14 @@ static int serve_run(struct config *cfg, struct store *st)
                 return r;
         }
         app.srv = srv;
+        api_wallet_register_blockers();
+        r = sweeper_start(&app, &sweeper);
+        if (r < 0) {
+                fprintf(stderr, "enemane: cannot start the background sweeper\n");
+                server_free(srv);
+                app_free(&app);
+                return r;
+        }
         running_server = srv;
         signal(SIGPIPE, SIG_IGN);
         signal(SIGTERM, on_signal);
@@ -177,6 +186,7 @@ static int serve_run(struct config *cfg, struct store *st)
         fflush(stdout);
         r = server_run(srv);
         running_server = NULL;
+        sweeper_stop(sweeper);
         log_kv(LOG_INFO, "stopped", NULL);
         server_free(srv);
         app_free(&app);

@@ -120,6 +120,43 @@ void api_suspension_reasons(struct api_ctx *c);
 struct store_document;
 json_t *api_document_json(const struct store_document *d);
 
+/* Ledger JSON and query helpers shared by ledger.c, wallet.c, webhooks.c. */
+struct ledger_transfer;
+struct ledger_account;
+struct store_ledger_result;
+json_t *api_transfer_json(const struct ledger_transfer *t);
+json_t *api_account_json(const struct ledger_account *a);
+json_t *api_ledger_results(const struct ledger_transfer *t, const struct store_ledger_result *res,
+                           size_t n, bool *all_ok);
+struct api_transfer_query {
+        int64_t from_ts, to_ts;         /* Tokyo days; to is exclusive after parsing */
+        int code;                       /* -1 = any */
+        int64_t after;
+        int limit;
+};
+/* Reads from, to, code, after, limit from the query; renders 422 on error. */
+int api_query_filter(struct api_ctx *c, struct api_transfer_query *q);
+
+void api_ledger_transfers_post(struct api_ctx *c);
+void api_ledger_transfer_get(struct api_ctx *c);
+void api_ledger_account_get(struct api_ctx *c);
+void api_ledger_account_transfers(struct api_ctx *c);
+void api_ledger_totals(struct api_ctx *c);
+void api_me_wallet(struct api_ctx *c);
+void api_me_statement(struct api_ctx *c);
+void api_me_payout_create(struct api_ctx *c);
+void api_me_payout_get(struct api_ctx *c);
+void api_op_member_wallet(struct api_ctx *c);
+void api_wallet_topup(struct api_ctx *c);
+void api_wallet_payout_result(struct api_ctx *c);
+/* Background chores (expired holds, old webhook signatures). */
+struct sweeper;
+int sweeper_start(struct app *a, struct sweeper **out);
+void sweeper_stop(struct sweeper *s);      /* accepts NULL */
+
+/* Registers the wallet's withdrawal blockers (CS-4). */
+void api_wallet_register_blockers(void);
+
 /* Member JSON shared by /me and the operator views. */
 json_t *api_member_json(const struct store_member *m);
 

@@ -86,6 +86,8 @@ void http_request_free(struct http_request *r)
         free(r->authorization);
         free(r->content_type);
         free(r->if_none_match);
+        free(r->signature);
+        free(r->signature_ts);
         free(r->body);
         for (int i = 0; i < r->n_params; i++)
                 free(r->params[i].value);

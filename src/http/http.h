@@ -47,6 +47,8 @@ struct http_request {
         char *authorization;    /* Authorization header value or NULL */
         char *content_type;     /* Content-Type header value or NULL */
         char *if_none_match;    /* unused for now, NULL */
+        char *signature;        /* X-Wallet-Signature of a signed webhook, or NULL */
+        char *signature_ts;     /* X-Wallet-Timestamp, or NULL */
         char *body;             /* request body, NUL-terminated, may be NULL */
         size_t body_len;
         char client_ip[64];

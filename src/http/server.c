@@ -481,6 +481,27 @@ static int header_dup(struct lws *wsi, enum lws_token_indexes t, char **out)
         return 1;
 }
 
+/* Copies a custom header (name lower-case with the colon) when present
+ * and at most 256 bytes; absent or longer leaves *out NULL. */
+static int custom_header_dup(struct lws *wsi, const char *name, char **out)
+{
+        int nlen = (int)strlen(name);
+        int len = lws_hdr_custom_length(wsi, name, nlen);
+        char *v;
+
+        if (len <= 0 || len > 256)
+                return 0;
+        v = malloc((size_t)len + 1);
+        if (!v)
+                return -ENOMEM;
+        if (lws_hdr_custom_copy(wsi, v, len + 1, name, nlen) != len) {
+                free(v);
+                return 0;
+        }
+        *out = v;
+        return 1;
+}
+
 static void parse_request_id(struct server *s, struct lws *wsi, struct job *job)
 {
         static const char name[] = "x-request-id:";
@@ -562,6 +583,12 @@ static int job_parse(struct server *s, struct lws *wsi, struct conn *c, struct j
         if (r < 0)
                 return r;
         r = header_dup(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, &req->content_type);
+        if (r < 0)
+                return r;
+        r = custom_header_dup(wsi, "x-wallet-signature:", &req->signature);
+        if (r < 0)
+                return r;
+        r = custom_header_dup(wsi, "x-wallet-timestamp:", &req->signature_ts);
         if (r < 0)
                 return r;
 

@@ -106,9 +106,101 @@ static const char m002_documents[] =
         "  'This installation has not published its privacy policy yet. The operator publishes "
         "it with POST /api/v1/documents.', 1, 0);\n";
 
+/* The prepaid wallet ledger (issue 3; rules in domain/ledger.h, SQL in
+ * store_ledger.c). Money rules live in domain/ledger.c; the CHECKs and
+ * triggers here are a second net that holds even against a bug there or a
+ * hand-written statement:
+ *  - counters never negative; a flagged account (every wallet, by CHECK)
+ *    never has debits_posted + debits_pending > credits_posted;
+ *  - transfers are immutable: no DELETE, no UPDATE of any column except a
+ *    hold's pending_state, and that only once, from 'pending' to a final
+ *    state. (INSERT OR REPLACE would bypass the DELETE trigger, which fires
+ *    on REPLACE only with recursive_triggers on: no code here uses it.)
+ *  - accounts are never deleted; their id, code, member and flags never
+ *    change.
+ * Statement paging walks ledger_transfers_debit / _credit: within one
+ * account their entries are ordered by seq (the rowid ends every index
+ * entry), so "account = ? AND seq > ? ORDER BY seq" is a range scan. */
+static const char m003_ledger[] =
+        "CREATE TABLE ledger_accounts (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  code TEXT NOT NULL CHECK (code IN ('wallet','escrow','fee_revenue','penalty_share',\n"
+        "                                     'funding','debt')),\n"
+        "  member_id INTEGER NOT NULL DEFAULT 0,   -- 0 for the system accounts\n"
+        "  flags INTEGER NOT NULL DEFAULT 0 CHECK (flags IN (0, 1)),  -- 1 = debits <= credits\n"
+        "  debits_posted INTEGER NOT NULL DEFAULT 0 CHECK (debits_posted >= 0),\n"
+        "  credits_posted INTEGER NOT NULL DEFAULT 0 CHECK (credits_posted >= 0),\n"
+        "  debits_pending INTEGER NOT NULL DEFAULT 0 CHECK (debits_pending >= 0),\n"
+        "  credits_pending INTEGER NOT NULL DEFAULT 0 CHECK (credits_pending >= 0),\n"
+        "  created_at INTEGER NOT NULL DEFAULT 0,\n"
+        "  CHECK ((member_id > 0) = (code IN ('wallet','debt'))),\n"
+        "  CHECK (code <> 'wallet' OR flags = 1),\n"
+        "  CHECK (flags = 0 OR debits_posted + debits_pending <= credits_posted),\n"
+        "  UNIQUE (code, member_id)\n"
+        ");\n"
+        "INSERT INTO ledger_accounts (id, code, member_id, flags, created_at) VALUES\n"
+        "  (1, 'escrow', 0, 0, CAST(strftime('%s', 'now') AS INTEGER)),\n"
+        "  (2, 'fee_revenue', 0, 0, CAST(strftime('%s', 'now') AS INTEGER)),\n"
+        "  (3, 'penalty_share', 0, 0, CAST(strftime('%s', 'now') AS INTEGER)),\n"
+        "  (4, 'funding', 0, 0, CAST(strftime('%s', 'now') AS INTEGER));\n"
+        "CREATE TRIGGER ledger_accounts_no_delete BEFORE DELETE ON ledger_accounts\n"
+        "BEGIN SELECT RAISE(ABORT, 'ledger accounts are never deleted'); END;\n"
+        "CREATE TRIGGER ledger_accounts_fixed\n"
+        "  BEFORE UPDATE OF id, code, member_id, flags, created_at ON ledger_accounts\n"
+        "BEGIN SELECT RAISE(ABORT, 'a ledger account keeps its id, code, member and flags'); END;\n"
+        "CREATE TABLE ledger_transfers (\n"
+        "  seq INTEGER PRIMARY KEY,               -- global order\n"
+        "  id TEXT NOT NULL UNIQUE CHECK (length(id) BETWEEN 1 AND 63),  -- idempotency key\n"
+        "  debit_account_id INTEGER NOT NULL REFERENCES ledger_accounts (id),\n"
+        "  credit_account_id INTEGER NOT NULL REFERENCES ledger_accounts (id),\n"
+        "  amount INTEGER NOT NULL CHECK (amount BETWEEN 1 AND 1000000000),\n"
+        "  pending_id TEXT NOT NULL DEFAULT '',   -- post/void: the hold's id\n"
+        "  flags INTEGER NOT NULL CHECK (flags BETWEEN 0 AND 15),\n"
+        "  code TEXT NOT NULL CHECK (code IN ('top_up','hold','capture','release','expiry',\n"
+        "    'refund','cancellation_fee','platform_fee','host_cancellation_fee','penalty',\n"
+        "    'penalty_share','payout','correction','fee')),\n"
+        "  timeout_s INTEGER NOT NULL DEFAULT 0 CHECK (timeout_s >= 0),\n"
+        "  expires_at INTEGER NOT NULL DEFAULT 0, -- hold with timeout: ts + timeout_s\n"
+        "  pending_state TEXT NOT NULL DEFAULT 'none'\n"
+        "    CHECK (pending_state IN ('none','pending','posted','voided','expired')),\n"
+        "  defaulted INTEGER NOT NULL DEFAULT 0,  -- post/void fields the request left 0\n"
+        "  ref TEXT NOT NULL DEFAULT '',\n"
+        "  reason TEXT NOT NULL DEFAULT '',\n"
+        "  ts INTEGER NOT NULL,\n"
+        "  CHECK (debit_account_id <> credit_account_id),\n"
+        "  CHECK (((flags & 1) = 1) = (pending_state <> 'none'))\n"
+        ");\n"
+        "CREATE INDEX ledger_transfers_debit ON ledger_transfers (debit_account_id);\n"
+        "CREATE INDEX ledger_transfers_credit ON ledger_transfers (credit_account_id);\n"
+        "CREATE INDEX ledger_transfers_expiry ON ledger_transfers (expires_at)\n"
+        "  WHERE pending_state = 'pending' AND expires_at > 0;\n"
+        "CREATE INDEX ledger_transfers_ts ON ledger_transfers (ts);\n"
+        "CREATE TRIGGER ledger_transfers_no_delete BEFORE DELETE ON ledger_transfers\n"
+        "BEGIN SELECT RAISE(ABORT, 'ledger transfers are immutable'); END;\n"
+        "CREATE TRIGGER ledger_transfers_immutable\n"
+        "  BEFORE UPDATE OF seq, id, debit_account_id, credit_account_id, amount, pending_id,\n"
+        "    flags, code, timeout_s, expires_at, defaulted, ref, reason, ts ON ledger_transfers\n"
+        "BEGIN SELECT RAISE(ABORT, 'ledger transfers are immutable'); END;\n"
+        "CREATE TRIGGER ledger_transfers_resolve_once\n"
+        "  BEFORE UPDATE OF pending_state ON ledger_transfers\n"
+        "  WHEN OLD.pending_state <> 'pending'\n"
+        "    OR NEW.pending_state NOT IN ('posted','voided','expired')\n"
+        "BEGIN SELECT RAISE(ABORT, 'a hold is resolved exactly once'); END;\n";
+
+/* Signatures of accepted provider webhooks, kept long enough to refuse a
+ * replay of the same signed message (D-17); the sweeper prunes them. */
+static const char m004_webhooks[] =
+        "CREATE TABLE webhook_signatures (\n"
+        "  signature TEXT PRIMARY KEY,\n"
+        "  seen_at INTEGER NOT NULL\n"
+        ");\n"
+        "CREATE INDEX webhook_signatures_seen ON webhook_signatures(seen_at);\n";
+
 const struct store_migration store_migrations[] = {
         { 1, "members, sessions, documents, consents, audit log", m001_members },
         { 2, "placeholder terms and privacy policy", m002_documents },
+        { 3, "prepaid wallet ledger: accounts, immutable transfers", m003_ledger },
+        { 4, "webhook replay protection", m004_webhooks },
 };
 
 const size_t store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -123,6 +123,13 @@ static const struct config_key config_table[] = {
                 "Age in years from which a member is an adult; younger members are minors (CS-2)."),
         ROW_STRING("operator.name", operator_name, "enemane", 1,
                    "Operator name shown in documents and demo data."),
+        ROW_STRING("wallet.webhook_secret", wallet_webhook_secret, "", 0,
+                   "Shared secret of the wallet provider's signed webhooks (HMAC-SHA256); "
+                   "empty turns the webhooks off."),
+        ROW_DURATION("wallet.webhook_tolerance", wallet_webhook_tolerance, "5m", 1, HOUR,
+                     "How far a webhook's timestamp may be from the server's clock."),
+        ROW_DURATION("ledger.sweep_interval", ledger_sweep_interval, "1s", 1, HOUR,
+                     "How often expired wallet holds are voided."),
 };
 
 /* ---- small helpers ------------------------------------------------------ */

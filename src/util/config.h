@@ -97,6 +97,10 @@ struct config {
 
         const char *operator_name;      /* operator.name */
 
+        const char *wallet_webhook_secret;  /* wallet.webhook_secret, "" = webhooks off */
+        int64_t wallet_webhook_tolerance;   /* wallet.webhook_tolerance, seconds */
+        int64_t ledger_sweep_interval;      /* ledger.sweep_interval, seconds */
+
         /* Not a key: the config file config_load() read, or NULL. Owned. */
         const char *config_file;
 };

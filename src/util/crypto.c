@@ -81,6 +81,19 @@ void crypto_random_hex(char *out, size_t nbytes)
         sodium_bin2hex(out, nbytes * 2 + 1, raw, nbytes);
 }
 
+void crypto_hmac_sha256_hex(const char *key, const void *a, size_t alen, const void *b,
+                            size_t blen, char out[CRYPTO_HMAC_HEX])
+{
+        crypto_auth_hmacsha256_state st;
+        unsigned char mac[crypto_auth_hmacsha256_BYTES];
+
+        crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, strlen(key));
+        crypto_auth_hmacsha256_update(&st, a, alen);
+        crypto_auth_hmacsha256_update(&st, b, blen);
+        crypto_auth_hmacsha256_final(&st, mac);
+        sodium_bin2hex(out, CRYPTO_HMAC_HEX, mac, sizeof(mac));
+}
+
 bool crypto_streq(const char *a, const char *b)
 {
         size_t la = strlen(a), lb = strlen(b);

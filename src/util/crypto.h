@@ -35,6 +35,12 @@ void crypto_token_new(const char *prefix, char out[CRYPTO_TOKEN_MAX]);
 void crypto_token_hash(const char *token, char out[CRYPTO_HASH_HEX]);
 /* n random bytes as 2n lowercase hex digits + NUL into out. */
 void crypto_random_hex(char *out, size_t nbytes);
+/* HMAC-SHA256 of the concatenation a || b under key, as 64 lowercase hex
+ * digits + NUL. */
+#define CRYPTO_HMAC_HEX 65
+void crypto_hmac_sha256_hex(const char *key, const void *a, size_t alen, const void *b,
+                            size_t blen, char out[CRYPTO_HMAC_HEX]);
+
 /* Constant-time string equality (lengths leak). */
 bool crypto_streq(const char *a, const char *b);
 

@@ -84,6 +84,16 @@ static void test_random_hex_and_streq(void **state)
         assert_false(crypto_streq("abc", "abcd"));
 }
 
+static void test_hmac_sha256_rfc4231(void **state)
+{
+        char mac[CRYPTO_HMAC_HEX];
+        const char *msg = "what do ya want for nothing?";
+
+        /* RFC 4231 test case 2, the message split in two parts */
+        crypto_hmac_sha256_hex("Jefe", msg, 10, msg + 10, strlen(msg) - 10, mac);
+        assert_string_equal(mac, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -92,6 +102,7 @@ int main(void)
                 cmocka_unit_test(test_PD_8_tokens_random_and_hashed),
                 cmocka_unit_test(test_known_blake2b_vector),
                 cmocka_unit_test(test_random_hex_and_streq),
+                cmocka_unit_test(test_hmac_sha256_rfc4231),
         };
 
         return cmocka_run_group_tests(tests, setup, NULL);

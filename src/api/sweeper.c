@@ -1,0 +1,95 @@
+/*
+ * sweeper.c - the background chores of the server, on one thread: void
+ * wallet holds whose timeout passed (they "void themselves", issue 3) and
+ * forget webhook signatures too old to be replayed. Runs every
+ * ledger.sweep_interval; stops promptly on sweeper_stop().
+ */
+#include "api/api.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/store_ledger.h"
+#include "store/store_webhook.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#define SWEEP_BATCH 1000
+
+struct sweeper {
+        struct app *app;
+        pthread_t thread;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        bool stop;
+};
+
+static void sweep_once(struct app *a, int64_t now)
+{
+        int expired = 0, pruned = 0, r;
+
+        /* In batches, so a backlog does not hold the writer for long. */
+        do {
+                r = store_ledger_expire(a->st, now, SWEEP_BATCH, &expired);
+        } while (r == 0 && expired == SWEEP_BATCH);
+        if (r < 0)
+                log_kv(LOG_ERROR, "hold expiry failed", "error", strerror(-r), NULL);
+        r = store_webhook_prune(a->st, now - 2 * a->cfg->wallet_webhook_tolerance, &pruned);
+        if (r < 0)
+                log_kv(LOG_ERROR, "webhook prune failed", "error", strerror(-r), NULL);
+}
+
+static void *sweeper_main(void *arg)
+{
+        struct sweeper *s = arg;
+        struct timespec until;
+
+        pthread_mutex_lock(&s->lock);
+        while (!s->stop) {
+                pthread_mutex_unlock(&s->lock);
+                sweep_once(s->app, time_now_s());
+                pthread_mutex_lock(&s->lock);
+                clock_gettime(CLOCK_REALTIME, &until);
+                until.tv_sec += s->app->cfg->ledger_sweep_interval;
+                while (!s->stop && pthread_cond_timedwait(&s->cond, &s->lock, &until) == 0)
+                        ;
+        }
+        pthread_mutex_unlock(&s->lock);
+        return NULL;
+}
+
+int sweeper_start(struct app *a, struct sweeper **out)
+{
+        struct sweeper *s = calloc(1, sizeof(*s));
+
+        if (!s)
+                return -ENOMEM;
+        s->app = a;
+        pthread_mutex_init(&s->lock, NULL);
+        pthread_cond_init(&s->cond, NULL);
+        if (pthread_create(&s->thread, NULL, sweeper_main, s) != 0) {
+                pthread_mutex_destroy(&s->lock);
+                pthread_cond_destroy(&s->cond);
+                free(s);
+                return -EAGAIN;
+        }
+        *out = s;
+        return 0;
+}
+
+void sweeper_stop(struct sweeper *s)
+{
+        if (!s)
+                return;
+        pthread_mutex_lock(&s->lock);
+        s->stop = true;
+        pthread_cond_signal(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->thread, NULL);
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->cond);
+        free(s);
+}
