@@ -191,7 +191,7 @@ void api_wallet_topup(struct api_ctx *c)
 
 void api_wallet_payout_result(struct api_ctx *c)
 {
-        static const char *const allowed[] = { "status", NULL };
+        static const char *const allowed[] = { "transfer_id", "status", NULL };
         const char *tid = http_request_param(c->req, "transfer_id");
         struct store_ledger_result res;
         struct ledger_transfer hold, t;
@@ -205,6 +205,14 @@ void api_wallet_payout_result(struct api_ctx *c)
                 return;
         jv_init(&v);
         jv_unknown(&v, body, NULL, allowed);
+        /* The signature covers the body, not the path: the body must name
+         * the payout, or a result signed for one payout could be replayed
+         * against another (and two results in one second would collide). */
+        const char *named = jv_str(&v, body, NULL, "transfer_id", true, LEDGER_ID_MAX);
+
+        if (named && (!tid || strcmp(named, tid) != 0))
+                jv_error(&v, NULL, "transfer_id", "mismatch",
+                         "transfer_id must be the payout of the path.");
         status = jv_str(&v, body, NULL, "status", true, 16);
         if (status && strcmp(status, "succeeded") != 0 && strcmp(status, "failed") != 0)
                 jv_error(&v, NULL, "status", "invalid", "status must be succeeded or failed.");
