@@ -100,6 +100,10 @@
 /* Page cache per connection, in KiB (negative cache_size means KiB). */
 #define STORE_WRITER_CACHE_KIB          16384
 #define STORE_READER_CACHE_KIB          4096
+/* WAL frames (pages) after which the checkpointer runs: SQLite's default
+ * auto-checkpoint size. */
+#define STORE_CKPT_FRAMES 1000
+
 /* Size the WAL is truncated back to after a checkpoint. */
 #define STORE_WAL_SIZE_LIMIT            (64 * 1024 * 1024)
 
@@ -165,6 +169,18 @@ struct store {
         struct store_commit_stats stats;
 
         struct store_conn *readers;     /* guarded by store_readers_lock */
+
+        /* Checkpoints run on their own thread and connection, not inside
+         * the writer's COMMIT: a checkpoint fsyncs the database file as
+         * well as the WAL, and done by the writer it would stall every
+         * caller of that batch. The writer's WAL hook wakes the
+         * checkpointer once the WAL holds STORE_CKPT_FRAMES frames. */
+        pthread_t ckpt;
+        bool ckpt_started;
+        pthread_mutex_t ckpt_lock;
+        pthread_cond_t ckpt_wake;
+        int ckpt_frames;                /* WAL frames at the last commit */
+        bool ckpt_stop;
 };
 
 static pthread_mutex_t store_readers_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -941,9 +957,70 @@ static void store_free(struct store *st)
         pthread_cond_destroy(&st->left);
         pthread_cond_destroy(&st->work);
         pthread_mutex_destroy(&st->lock);
+        pthread_cond_destroy(&st->ckpt_wake);
+        pthread_mutex_destroy(&st->ckpt_lock);
         free(st->batch);
         free(st->path);
         free(st);
+}
+
+/* Runs on the writer thread after each commit (sqlite3_wal_hook, which
+ * also turns SQLite's own auto-checkpoint off for this connection). */
+static int store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+        struct store *st = arg;
+
+        (void)db;
+        (void)name;
+        if (frames < STORE_CKPT_FRAMES)
+                return SQLITE_OK;
+        pthread_mutex_lock(&st->ckpt_lock);
+        st->ckpt_frames = frames;
+        pthread_cond_signal(&st->ckpt_wake);
+        pthread_mutex_unlock(&st->ckpt_lock);
+        return SQLITE_OK;
+}
+
+static void *store_ckpt_main(void *arg)
+{
+        struct store *st = arg;
+        sqlite3 *db = NULL;
+
+        if (sqlite3_open_v2(st->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                            NULL) != SQLITE_OK) {
+                sqlite3_close_v2(db);
+                return NULL;
+        }
+        sqlite3_busy_timeout(db, st->busy_timeout_ms);
+        pthread_mutex_lock(&st->ckpt_lock);
+        while (!st->ckpt_stop) {
+                if (st->ckpt_frames < STORE_CKPT_FRAMES) {
+                        pthread_cond_wait(&st->ckpt_wake, &st->ckpt_lock);
+                        continue;
+                }
+                st->ckpt_frames = 0;
+                pthread_mutex_unlock(&st->ckpt_lock);
+                /* PASSIVE: copies what it can without blocking the writer
+                 * or readers; the writer restarts the WAL once a checkpoint
+                 * completed. */
+                (void)sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+                pthread_mutex_lock(&st->ckpt_lock);
+        }
+        pthread_mutex_unlock(&st->ckpt_lock);
+        sqlite3_close_v2(db);
+        return NULL;
+}
+
+static void store_stop_ckpt(struct store *st)
+{
+        if (!st->ckpt_started)
+                return;
+        pthread_mutex_lock(&st->ckpt_lock);
+        st->ckpt_stop = true;
+        pthread_cond_signal(&st->ckpt_wake);
+        pthread_mutex_unlock(&st->ckpt_lock);
+        pthread_join(st->ckpt, NULL);
+        st->ckpt_started = false;
 }
 
 static int store_start_writer(struct store *st)
@@ -955,11 +1032,17 @@ static int store_start_writer(struct store *st)
          * threads that expect them. */
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
+        /* Before the writer exists, so nothing else uses its connection. */
+        st->ckpt_started = pthread_create(&st->ckpt, NULL, store_ckpt_main, st) == 0;
+        if (st->ckpt_started)
+                sqlite3_wal_hook(st->wconn->db, store_wal_hook, st);
+        /* else SQLite keeps checkpointing inside COMMIT by itself */
         r = pthread_create(&st->writer, NULL, store_writer_main, st);
+        if (r == 0)
+                st->writer_started = true;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (r != 0)
                 return -r;
-        st->writer_started = true;
         return 0;
 }
 
@@ -994,6 +1077,8 @@ int store_open(const struct store_options *opt, struct store **out, char *errmsg
         st->busy_timeout_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms
                                                        : STORE_BUSY_TIMEOUT_DEFAULT;
         pthread_mutex_init(&st->lock, NULL);
+        pthread_mutex_init(&st->ckpt_lock, NULL);
+        pthread_cond_init(&st->ckpt_wake, NULL);
         pthread_cond_init(&st->work, NULL);
         pthread_cond_init(&st->left, NULL);
         st->batch = calloc((size_t)st->batch_max, sizeof(*st->batch));
@@ -1026,6 +1111,7 @@ int store_open(const struct store_options *opt, struct store **out, char *errmsg
         if (r < 0) {
                 store_seterr(errmsg, errlen, "cannot start the store writer thread: %s",
                              strerror(-r));
+                store_stop_ckpt(st);
                 store_free(st);
                 return r;
         }
@@ -1052,6 +1138,7 @@ void store_close(struct store *st)
          * before closing was set is committed and answered. */
         if (st->writer_started)
                 pthread_join(st->writer, NULL);
+        store_stop_ckpt(st);
         pthread_mutex_lock(&st->lock);
         while (st->callers > 0)
                 pthread_cond_wait(&st->left, &st->lock);
