@@ -23,6 +23,7 @@
  * The server's log is scanned for sanitizer reports before each restart.
  * CRASH_SEED=<n> replays the callers' choices (not the kill moments).
  */
+#include "client.h"
 #include "common.h"
 
 #include <fcntl.h>
@@ -52,111 +53,6 @@ static char *op;
 static uint64_t seed;
 static const char *const serve_args[] = { "--no-log-requests", NULL };
 
-/* ---- a thread-safe HTTP client: one curl handle per caller --------------- */
-
-struct client {
-        CURL *curl;
-        struct curl_slist *headers;
-        char base[80];
-        char *buf;
-        size_t len, cap;
-};
-
-static size_t client_write(char *p, size_t size, size_t nmemb, void *ud)
-{
-        struct client *c = ud;
-        size_t n = size * nmemb;
-
-        if (c->len + n + 1 > c->cap) {
-                size_t ncap = c->cap ? c->cap : 16384;
-                char *nb;
-
-                while (ncap < c->len + n + 1)
-                        ncap *= 2;
-                nb = realloc(c->buf, ncap);
-                if (!nb)
-                        return 0;
-                c->buf = nb;
-                c->cap = ncap;
-        }
-        memcpy(c->buf + c->len, p, n);
-        c->len += n;
-        c->buf[c->len] = '\0';
-        return n;
-}
-
-static int client_init(struct client *c, const char *base, const char *token)
-{
-        char *auth = api_printf("Authorization: Bearer %s", token);
-
-        memset(c, 0, sizeof(*c));
-        snprintf(c->base, sizeof(c->base), "%s", base);
-        c->curl = curl_easy_init();
-        c->headers = curl_slist_append(NULL, auth);
-        c->headers = curl_slist_append(c->headers, "Content-Type: application/json");
-        c->headers = curl_slist_append(c->headers, "Expect:");
-        free(auth);
-        return c->curl && c->headers ? 0 : -ENOMEM;
-}
-
-static void client_free(struct client *c)
-{
-        curl_easy_cleanup(c->curl);
-        curl_slist_free_all(c->headers);
-        free(c->buf);
-        memset(c, 0, sizeof(*c));
-}
-
-/* The HTTP status (body in c->buf, parsed into *out) or -1 when no answer
- * came (refused, reset, cut off). */
-static long client_call(struct client *c, const char *method, const char *path,
-                        const char *body, json_t **out)
-{
-        char url[512];
-        long status = 0;
-        CURLcode cc;
-
-        snprintf(url, sizeof(url), "%s%s", c->base, path);
-        c->len = 0;
-        if (c->buf)
-                c->buf[0] = '\0';
-        *out = NULL;
-        curl_easy_reset(c->curl);
-        curl_easy_setopt(c->curl, CURLOPT_URL, url);
-        curl_easy_setopt(c->curl, CURLOPT_PROXY, "");
-        curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, 20000L);
-        curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
-        curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, client_write);
-        curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
-        if (body) {
-                curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-                curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-        }
-        curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
-        cc = curl_easy_perform(c->curl);
-        if (cc != CURLE_OK)
-                return -1;
-        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-        *out = json_loads(c->buf ? c->buf : "", 0, NULL);
-        return status;
-}
-
-static uint64_t rnd_next(uint64_t *s)
-{
-        uint64_t z;
-
-        *s += 0x9e3779b97f4a7c15ULL;
-        z = *s;
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-}
-
-static int64_t rnd_range(uint64_t *s, int64_t lo, int64_t hi)
-{
-        return lo + (int64_t)(rnd_next(s) % (uint64_t)(hi - lo + 1));
-}
 
 static int64_t now_ms(void)
 {
@@ -778,7 +674,8 @@ static void test_acknowledged_transfers_survive_kill_9(void **state)
                 atomic_store(&stop_round, false);
                 for (int k = 0; k < CRASH_THREADS; k++) {
                         callers[k].round = round;
-                        assert_int_equal(client_init(&callers[k].cl, srv.base_url, op), 0);
+                        assert_int_equal(client_init(&callers[k].cl, srv.base_url, op,
+                                                     20000L, false), 0);
                         assert_int_equal(pthread_create(&th[k], NULL, caller_main, &callers[k]),
                                          0);
                 }

@@ -38,6 +38,7 @@
  * The last test is guarantee 13: 64 clients spending from one wallet at
  * once never overdraw it.
  */
+#include "client.h"
 #include "common.h"
 
 #include <inttypes.h>
@@ -71,116 +72,6 @@ static struct api_server srv;
 static char *op;
 static uint64_t seed;
 
-/* ---- a thread-safe HTTP client: one curl handle per caller --------------- */
-
-struct client {
-        CURL *curl;
-        struct curl_slist *headers;
-        char base[80];
-        char *buf;
-        size_t len, cap;
-};
-
-static size_t client_write(char *p, size_t size, size_t nmemb, void *ud)
-{
-        struct client *c = ud;
-        size_t n = size * nmemb;
-
-        if (c->len + n + 1 > c->cap) {
-                size_t ncap = c->cap ? c->cap : 16384;
-                char *nb;
-
-                while (ncap < c->len + n + 1)
-                        ncap *= 2;
-                nb = realloc(c->buf, ncap);
-                if (!nb)
-                        return 0;
-                c->buf = nb;
-                c->cap = ncap;
-        }
-        memcpy(c->buf + c->len, p, n);
-        c->len += n;
-        c->buf[c->len] = '\0';
-        return n;
-}
-
-static int client_init(struct client *c, const char *base, const char *token)
-{
-        char *auth = api_printf("Authorization: Bearer %s", token);
-
-        memset(c, 0, sizeof(*c));
-        snprintf(c->base, sizeof(c->base), "%s", base);
-        c->curl = curl_easy_init();
-        c->headers = curl_slist_append(NULL, auth);
-        c->headers = curl_slist_append(c->headers, "Content-Type: application/json");
-        c->headers = curl_slist_append(c->headers, "Expect:");
-        free(auth);
-        return c->curl && c->headers ? 0 : -ENOMEM;
-}
-
-static void client_free(struct client *c)
-{
-        curl_easy_cleanup(c->curl);
-        curl_slist_free_all(c->headers);
-        free(c->buf);
-        memset(c, 0, sizeof(*c));
-}
-
-/* Returns the HTTP status (the body in c->buf, parsed into *out when
- * out is non-NULL; caller decrefs) or -1 on a transport error. */
-static long client_call(struct client *c, const char *method, const char *path,
-                        const char *body, json_t **out)
-{
-        char url[512];
-        long status = 0;
-        CURLcode cc;
-
-        snprintf(url, sizeof(url), "%s%s", c->base, path);
-        c->len = 0;
-        if (c->buf)
-                c->buf[0] = '\0';
-        curl_easy_reset(c->curl);
-        curl_easy_setopt(c->curl, CURLOPT_URL, url);
-        curl_easy_setopt(c->curl, CURLOPT_PROXY, "");
-        curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, 60000L);
-        curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
-        curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, client_write);
-        curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
-        if (body) {
-                curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-                curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-        }
-        curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
-        cc = curl_easy_perform(c->curl);
-        if (cc != CURLE_OK) {
-                fprintf(stderr, "client: %s %s: %s\n", method, path, curl_easy_strerror(cc));
-                return -1;
-        }
-        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-        if (out)
-                *out = json_loads(c->buf ? c->buf : "", 0, NULL);
-        return status;
-}
-
-/* ---- PRNG (splitmix64: tiny, and the same everywhere) ------------------- */
-
-static uint64_t rnd_next(uint64_t *s)
-{
-        uint64_t z;
-
-        *s += 0x9e3779b97f4a7c15ULL;
-        z = *s;
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-}
-
-/* Uniform in [lo, hi] (hi >= lo). */
-static int64_t rnd_range(uint64_t *s, int64_t lo, int64_t hi)
-{
-        return lo + (int64_t)(rnd_next(s) % (uint64_t)(hi - lo + 1));
-}
 
 static int64_t now_ms(void)
 {
@@ -1184,7 +1075,7 @@ static void worker_init(struct worker *w, int index, int nwallets)
                 snprintf(email, sizeof(email), "model-%d-x%d@ledger.test", index, k);
                 w->xw[k].id = make_wallet(email);
         }
-        assert_int_equal(client_init(&w->cl, srv.base_url, op), 0);
+        assert_int_equal(client_init(&w->cl, srv.base_url, op, 60000L, true), 0);
 }
 
 static void print_stats(const char *phase, double secs)
@@ -1243,7 +1134,7 @@ static void test_ledger_matches_model_over_100000_operations(void **state)
                CONC_WALLETS, (double)(now_ms() - t0) / 1000);
         read_sums(sums_base, &balanced);
         assert_true(balanced);
-        assert_int_equal(client_init(&main_cl, srv.base_url, op), 0);
+        assert_int_equal(client_init(&main_cl, srv.base_url, op, 60000L, true), 0);
         for (int id = 1; id <= 4; id++) {
                 struct api_resp r = { 0 };
                 char *path = api_printf("/api/v1/ledger/accounts/%d", id);
@@ -1384,7 +1275,7 @@ static void *spender_main(void *arg)
         struct spender *s = arg;
         struct client cl;
 
-        if (client_init(&cl, s->base, op) < 0) {
+        if (client_init(&cl, s->base, op, 60000L, true) < 0) {
                 s->other++;
                 return NULL;
         }
