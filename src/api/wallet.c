@@ -256,19 +256,15 @@ void api_me_payout_create(struct api_ctx *c)
                 api_store_error(c, r, "wallet");
                 return;
         }
-        /* The money leaves the wallet as a hold towards the provider's
-         * funding account; the provider's signed result posts or voids it. */
-        memset(&t, 0, sizeof(t));
-        snprintf(t.id, sizeof(t.id), "payout:%lld:%s", (long long)c->member_id, id);
-        t.debit_account_id = w.id;
-        t.credit_account_id = LEDGER_FUNDING_ID;
-        t.amount = amount;
-        t.code = LEDGER_PAYOUT;
-        t.flags = LEDGER_PENDING;
         char client_id[PAYOUT_ID_MAX];
 
         snprintf(client_id, sizeof(client_id), "%s", id);
         json_decref(body);
+        if (ledger_payout_hold(&t, c->member_id, client_id, LEDGER_FUNDING_ID, w.id,
+                               amount) < 0) {
+                problem_respond(c->res, 422, "validation_failed", "The payout id is too long.");
+                return;
+        }
         r = store_ledger_execute(c->app->st, &t, 1, &res, c->now, &c->actor);
         if (r < 0) {
                 api_store_error(c, r, "payout");
@@ -316,7 +312,11 @@ void api_me_payout_get(struct api_ctx *c)
                 problem_respond(c->res, 404, "not_found", "No such payout.");
                 return;
         }
-        snprintf(tid, sizeof(tid), "payout:%lld:%s", (long long)c->member_id, id);
+        if (ledger_payout_hold(&t, c->member_id, id, LEDGER_FUNDING_ID, 0, 0) < 0) {
+                problem_respond(c->res, 404, "not_found", "No such payout.");
+                return;
+        }
+        snprintf(tid, sizeof(tid), "%s", t.id);
         r = store_ledger_transfer_get(c->app->st, tid, &t);
         if (r < 0) {
                 api_store_error(c, r, "payout");

@@ -150,18 +150,14 @@ void api_wallet_topup(struct api_ctx *c)
                 json_decref(body);
                 return;
         }
-        memset(&t, 0, sizeof(t));
-        snprintf(t.id, sizeof(t.id), "topup:%s", txn);
-        json_decref(body);
         r = store_ledger_member_account(c->app->st, member_id, LEDGER_ACC_WALLET, &w);
+        if (r == 0)
+                r = ledger_topup_transfer(&t, txn, LEDGER_FUNDING_ID, w.id, amount);
+        json_decref(body);      /* txn pointed into it */
         if (r < 0) {
                 api_store_error(c, r, "wallet");
                 return;
         }
-        t.debit_account_id = LEDGER_FUNDING_ID;
-        t.credit_account_id = w.id;
-        t.amount = amount;
-        t.code = LEDGER_TOPUP;
         r = store_ledger_execute(c->app->st, &t, 1, &res, c->now, NULL);
         if (r == 0)
                 r = store_ledger_account_get(c->app->st, w.id, &w);
@@ -227,15 +223,10 @@ void api_wallet_payout_result(struct api_ctx *c)
                 problem_respond(c->res, 404, "not_found", "No payout has this transfer id.");
                 return;
         }
-        memset(&t, 0, sizeof(t));
-        if (snprintf(t.id, sizeof(t.id), "%s:%s", hold.id, paid ? "paid" : "failed") >=
-            (int)sizeof(t.id)) {
-                problem_respond(c->res, 500, "internal_error", "The payout id is too long.");
+        if (ledger_payout_result(&t, &hold, paid) < 0) {
+                problem_respond(c->res, 404, "not_found", "No payout has this transfer id.");
                 return;
         }
-        snprintf(t.pending_id, sizeof(t.pending_id), "%s", hold.id);
-        t.flags = paid ? LEDGER_POST_PENDING : LEDGER_VOID_PENDING;
-        t.code = paid ? LEDGER_PAYOUT : LEDGER_RELEASE;
         r = store_ledger_execute(c->app->st, &t, 1, &res, c->now, NULL);
         if (r < 0) {
                 api_store_error(c, r, "payout");

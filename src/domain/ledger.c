@@ -14,6 +14,7 @@
 #include "domain/ledger.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- names --------------------------------------------------------------- */
@@ -460,4 +461,47 @@ int64_t ledger_available(const struct ledger_account *a)
         if (__builtin_sub_overflow(ledger_balance(a), a->debits_pending, &r))
                 return INT64_MIN;
         return r;
+}
+
+/* ---- the wallet provider's transfers -------------------------------------- */
+
+int ledger_topup_transfer(struct ledger_transfer *t, const char *txn, int64_t funding_id,
+                          int64_t wallet_id, int64_t amount)
+{
+        memset(t, 0, sizeof(*t));
+        if (snprintf(t->id, sizeof(t->id), "topup:%s", txn) >= (int)sizeof(t->id))
+                return -ENAMETOOLONG;
+        t->debit_account_id = funding_id;
+        t->credit_account_id = wallet_id;
+        t->amount = amount;
+        t->code = LEDGER_TOPUP;
+        return 0;
+}
+
+int ledger_payout_hold(struct ledger_transfer *t, int64_t member_id, const char *client_id,
+                       int64_t funding_id, int64_t wallet_id, int64_t amount)
+{
+        memset(t, 0, sizeof(*t));
+        /* room for the result's ":failed" suffix too */
+        if (snprintf(t->id, sizeof(t->id) - 7, "payout:%lld:%s", (long long)member_id,
+                     client_id) >= (int)sizeof(t->id) - 7)
+                return -ENAMETOOLONG;
+        t->debit_account_id = wallet_id;
+        t->credit_account_id = funding_id;
+        t->amount = amount;
+        t->code = LEDGER_PAYOUT;
+        t->flags = LEDGER_PENDING;
+        return 0;
+}
+
+int ledger_payout_result(struct ledger_transfer *t, const struct ledger_transfer *hold, bool paid)
+{
+        memset(t, 0, sizeof(*t));
+        if (snprintf(t->id, sizeof(t->id), "%s:%s", hold->id, paid ? "paid" : "failed") >=
+            (int)sizeof(t->id))
+                return -ENAMETOOLONG;
+        snprintf(t->pending_id, sizeof(t->pending_id), "%s", hold->id);
+        t->flags = paid ? LEDGER_POST_PENDING : LEDGER_VOID_PENDING;
+        t->code = paid ? LEDGER_PAYOUT : LEDGER_RELEASE;
+        return 0;
 }

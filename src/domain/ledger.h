@@ -230,4 +230,21 @@ enum ledger_result ledger_resolve(struct ledger_account *debit, struct ledger_ac
 int64_t ledger_balance(const struct ledger_account *a);
 int64_t ledger_available(const struct ledger_account *a);
 
+/* ---- the wallet provider's transfers -------------------------------------
+ * Built here so the money rules stay out of the handlers. Each returns 0,
+ * or -ENAMETOOLONG when the resulting transfer id would not fit. */
+
+/* A top-up: the funding account credits the wallet, id "topup:<txn>". */
+int ledger_topup_transfer(struct ledger_transfer *t, const char *txn, int64_t funding_id,
+                          int64_t wallet_id, int64_t amount);
+/* A payout request: a hold from the wallet towards the funding account,
+ * id "payout:<member>:<client id>", resolved by the provider's result. */
+int ledger_payout_hold(struct ledger_transfer *t, int64_t member_id, const char *client_id,
+                       int64_t funding_id, int64_t wallet_id, int64_t amount);
+/* The provider's result for a payout hold: paid posts it in full (the
+ * money leaves), failed voids it (the money returns). Id
+ * "<hold id>:paid" or "<hold id>:failed", so a repeated result is
+ * idempotent and a contrary one is refused by the hold's state. */
+int ledger_payout_result(struct ledger_transfer *t, const struct ledger_transfer *hold, bool paid);
+
 #endif

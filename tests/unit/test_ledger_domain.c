@@ -881,6 +881,42 @@ static void test_every_domain_result_is_reachable(void **state)
         }
 }
 
+/* CS-6: the provider's top-ups and payouts are ordinary ledger transfers. */
+static void test_CS_6_provider_transfers(void **state)
+{
+        struct ledger_transfer t, hold, res;
+        char long_id[80];
+
+        assert_int_equal(ledger_topup_transfer(&t, "pp-1", 4, 9, 5000), 0);
+        assert_string_equal(t.id, "topup:pp-1");
+        assert_int_equal(t.debit_account_id, 4);
+        assert_int_equal(t.credit_account_id, 9);
+        assert_int_equal(t.code, LEDGER_TOPUP);
+        assert_int_equal(ledger_check_transfer(&t), LEDGER_OK);
+
+        assert_int_equal(ledger_payout_hold(&hold, 42, "p-1", 4, 9, 3000), 0);
+        assert_string_equal(hold.id, "payout:42:p-1");
+        assert_true(hold.flags & LEDGER_PENDING);
+        assert_int_equal(hold.debit_account_id, 9);
+        assert_int_equal(hold.credit_account_id, 4);
+        assert_int_equal(ledger_check_transfer(&hold), LEDGER_OK);
+
+        assert_int_equal(ledger_payout_result(&res, &hold, true), 0);
+        assert_string_equal(res.id, "payout:42:p-1:paid");
+        assert_string_equal(res.pending_id, "payout:42:p-1");
+        assert_true(res.flags & LEDGER_POST_PENDING);
+        assert_int_equal(ledger_payout_result(&res, &hold, false), 0);
+        assert_string_equal(res.id, "payout:42:p-1:failed");
+        assert_true(res.flags & LEDGER_VOID_PENDING);
+        assert_int_equal(res.code, LEDGER_RELEASE);
+
+        /* a hold id leaves room for the result's suffix */
+        memset(long_id, 'x', 60);
+        long_id[60] = '\0';
+        assert_int_equal(ledger_payout_hold(&hold, 42, long_id, 4, 9, 1), -ENAMETOOLONG);
+        assert_int_equal(ledger_topup_transfer(&t, long_id, 4, 9, 1), -ENAMETOOLONG);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -909,6 +945,7 @@ int main(void)
                 cmocka_unit_test(test_compare_uses_the_request_as_given),
                 cmocka_unit_test(test_random_operations_keep_the_ledger_balanced),
                 cmocka_unit_test(test_every_domain_result_is_reachable),
+                cmocka_unit_test(test_CS_6_provider_transfers),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
