@@ -18,6 +18,7 @@
 #   BENCH_SERVER_ARGS []          extra `enemane serve` flags
 #   BENCH_BIN []                  measure this binary instead of building one
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -76,31 +77,6 @@ cleanup()
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port()
-{
-        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# Local curl: never through a proxy, bounded.
-lcurl()
-{
-        curl --noproxy '*' --silent --show-error --max-time 10 "$@"
-}
-
-# wait_ready URL SECONDS PID
-wait_ready()
-{
-        local url=$1 secs=$2 pid=$3 i
-        for ((i = 0; i < secs * 10; i++)); do
-                kill -0 "$pid" 2>/dev/null || return 1
-                if [[ "$(lcurl -o /dev/null -w '%{http_code}' "$url" 2>/dev/null || true)" == 200 ]]; then
-                        return 0
-                fi
-                sleep 0.1
-        done
-        return 1
-}
 
 EPORT=$(free_port)
 NPORT=$(free_port)
@@ -170,11 +146,6 @@ run_wrk()
         rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<< "$out")
         [[ -n "$rps" ]] || { echo "$out" >&2; die "no Requests/sec from wrk"; }
         echo "$rps"
-}
-
-median()
-{
-        printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
 echo "bench: enemane $E_URL (pid $ENEMANE_PID), nginx $N_URL (pid $NGINX_PID)"

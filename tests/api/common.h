@@ -126,6 +126,30 @@ static inline char *operator_token(struct api_server *s, const char *email)
         return login(s, email, DEFAULT_PASSWORD);
 }
 
+/* Registers a member and returns its wallet's ledger account id (the
+ * operator's read creates the wallet; no login needed). */
+static inline json_int_t member_wallet(struct api_server *s, const char *op_token,
+                                       const char *email)
+{
+        struct api_resp r = { 0 };
+        json_int_t id, wallet;
+        char *path;
+
+        assert_int_equal(register_member(s, email, "", &r), 201);
+        id = api_json_int(r.json, "id", 0);
+        api_resp_free(&r);
+        path = api_printf("/api/v1/members/%lld/wallet", (long long)id);
+        assert_int_equal(api_call(s, "GET", path, op_token, NULL, &r), 0);
+        if (r.status != 200)
+                fprintf(stderr, "GET %s: %ld %s\n", path, r.status, r.body);
+        assert_int_equal(r.status, 200);
+        wallet = api_json_int(r.json, "account_id", 0);
+        assert_true(wallet > 4);        /* above the four system accounts */
+        api_resp_free(&r);
+        free(path);
+        return wallet;
+}
+
 /* Asserts an RFC 9457 answer with this status and code. */
 static inline void assert_problem(const struct api_resp *r, long status, const char *code)
 {

@@ -614,25 +614,6 @@ static int teardown(void **state)
         return api_server_stop(&srv) == 0 ? 0 : -1;
 }
 
-static json_int_t make_wallet(const char *email)
-{
-        struct api_resp r = { 0 };
-        json_int_t id, wallet;
-        char *path;
-
-        assert_int_equal(register_member(&srv, email, "", &r), 201);
-        id = api_json_int(r.json, "id", 0);
-        api_resp_free(&r);
-        path = api_printf("/api/v1/members/%lld/wallet", (long long)id);
-        assert_int_equal(api_call(&srv, "GET", path, op, NULL, &r), 0);
-        assert_int_equal(r.status, 200);
-        wallet = api_json_int(r.json, "account_id", 0);
-        assert_true(wallet > 4);
-        api_resp_free(&r);
-        free(path);
-        return wallet;
-}
-
 static void test_acknowledged_transfers_survive_kill_9(void **state)
 {
         pthread_t th[CRASH_THREADS];
@@ -651,7 +632,7 @@ static void test_acknowledged_transfers_survive_kill_9(void **state)
                         char email[64];
 
                         snprintf(email, sizeof(email), "crash-%d-%d@ledger.test", k, i);
-                        c->wallet_id[i] = make_wallet(email);
+                        c->wallet_id[i] = member_wallet(&srv, op, email);
                 }
         }
         for (int id = 1; id <= 4; id++) {

@@ -1018,29 +1018,6 @@ static int teardown(void **state)
         return api_server_stop(&srv) == 0 ? 0 : -1;
 }
 
-/* Registers a member and returns its wallet's account id (created by the
- * operator's read, no login needed). */
-static json_int_t make_wallet(const char *email)
-{
-        struct api_resp r = { 0 };
-        json_int_t id, wallet;
-        char *path;
-
-        assert_int_equal(register_member(&srv, email, "", &r), 201);
-        id = api_json_int(r.json, "id", 0);
-        api_resp_free(&r);
-        path = api_printf("/api/v1/members/%lld/wallet", (long long)id);
-        assert_int_equal(api_call(&srv, "GET", path, op, NULL, &r), 0);
-        if (r.status != 200)
-                fprintf(stderr, "GET %s: %ld %s\n", path, r.status, r.body);
-        assert_int_equal(r.status, 200);
-        wallet = api_json_int(r.json, "account_id", 0);
-        assert_true(wallet > 4);
-        api_resp_free(&r);
-        free(path);
-        return wallet;
-}
-
 static void read_sums(json_int_t out[4], bool *balanced)
 {
         struct api_resp r = { 0 };
@@ -1069,11 +1046,11 @@ static void worker_init(struct worker *w, int index, int nwallets)
         assert_non_null(w->w);
         for (int i = 0; i < nwallets; i++) {
                 snprintf(email, sizeof(email), "model-%d-%d@ledger.test", index, i);
-                w->w[i].id = make_wallet(email);
+                w->w[i].id = member_wallet(&srv, op, email);
         }
         for (int k = 0; k < EXP_WALLETS; k++) {
                 snprintf(email, sizeof(email), "model-%d-x%d@ledger.test", index, k);
-                w->xw[k].id = make_wallet(email);
+                w->xw[k].id = member_wallet(&srv, op, email);
         }
         assert_int_equal(client_init(&w->cl, srv.base_url, op, 60000L, true), 0);
 }
@@ -1308,7 +1285,7 @@ static void test_64_clients_spending_one_wallet_never_overdraw_it(void **state)
         static struct spender sp[SPENDERS];
         pthread_t th[SPENDERS];
         struct api_resp r = { 0 };
-        json_int_t wallet = make_wallet("spent@ledger.test");
+        json_int_t wallet = member_wallet(&srv, op, "spent@ledger.test");
         int ok = 0, refused = 0, other = 0;
         char *body, *path;
 

@@ -1,0 +1,36 @@
+# bench/lib.sh - shell helpers shared by the benchmark scripts (sourced,
+# not run): a free loopback port, a bounded local curl, waiting for a
+# server to answer 200, and the median of a list of numbers.
+#
+# LCURL_MAX_TIME (seconds, default 10) bounds each lcurl call.
+
+free_port()
+{
+        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Local curl: never through a proxy, bounded.
+lcurl()
+{
+        curl --noproxy '*' --silent --show-error --max-time "${LCURL_MAX_TIME:-10}" "$@"
+}
+
+# wait_ready URL SECONDS PID: 0 once URL answers 200, 1 when PID died or
+# the time ran out.
+wait_ready()
+{
+        local url=$1 secs=$2 pid=$3 i
+        for ((i = 0; i < secs * 10; i++)); do
+                kill -0 "$pid" 2>/dev/null || return 1
+                if [[ "$(lcurl -o /dev/null -w '%{http_code}' "$url" 2>/dev/null || true)" == 200 ]]; then
+                        return 0
+                fi
+                sleep 0.1
+        done
+        return 1
+}
+
+median()
+{
+        printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
