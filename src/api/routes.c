@@ -4,6 +4,9 @@
  * paths come before parameter paths that could match them.
  */
 #include "api/api.h"
+#include "api/api_chargers.h"
+#include "api/api_hosts.h"
+#include "api/api_slots.h"
 
 #define R(m, p, h, f, n) { HTTP_##m, p, (const void *)(h), f, n }
 
@@ -62,6 +65,12 @@ const struct route api_routes[] = {
         R(GET, "/api/v1/documents", api_documents_list, API_PUBLIC, "documents.list"),
         R(POST, "/api/v1/documents", api_document_publish, API_OPERATOR, "documents.publish"),
         R(GET, "/api/v1/documents/{id}", api_document_get, API_PUBLIC, "documents.get"),
+
+/* Charger sharing (issue 4). Slots' file first: it holds the literal
+ * /api/v1/chargers/search, which must come before /api/v1/chargers/{id}. */
+#include "api/routes_slots.inc"
+#include "api/routes_hosts.inc"
+#include "api/routes_chargers.inc"
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -560,12 +560,26 @@ static enum http_method method_from_lws(int m)
  * on, 1 when job->res already holds a reject to send (with
  * job->close_after set), negative errno on allocation failure.
  */
+/* The body limit for req: uploads (image/* bodies: charger photos) may be as
+ * large as max_upload_bytes, everything else max_body_bytes. The handler
+ * checks its own, exact limit again. */
+static size_t body_limit(const struct server *s, const struct http_request *req)
+{
+        const char *ct = req->content_type;
+
+        if (ct && strncasecmp(ct, "image/", 6) == 0 &&
+            s->cfg.max_upload_bytes > s->cfg.max_body_bytes)
+                return s->cfg.max_upload_bytes;
+        return s->cfg.max_body_bytes;
+}
+
 static int job_parse(struct server *s, struct lws *wsi, struct conn *c, struct job *job)
 {
         struct http_request *req = &job->req;
         char *uri = NULL;
         int uri_len = 0, m, r;
         uint64_t clen = 0;
+        size_t limit;
 
         req->started_us = now_us();
         memcpy(req->client_ip, c->ip, sizeof(req->client_ip));
@@ -616,12 +630,12 @@ static int job_parse(struct server *s, struct lws *wsi, struct conn *c, struct j
                 job_problem(job, 400, "bad_request", "The Content-Length header is malformed.");
                 return 1;
         }
-        if (r == -E2BIG || (r == 0 && clen > s->cfg.max_body_bytes)) {
+        limit = body_limit(s, req);
+        if (r == -E2BIG || (r == 0 && clen > limit)) {
                 char detail[128];
 
                 snprintf(detail, sizeof(detail),
-                         "The request body is larger than the limit of %zu bytes.",
-                         s->cfg.max_body_bytes);
+                         "The request body is larger than the limit of %zu bytes.", limit);
                 job->close_after = true;
                 job_problem(job, 413, "body_too_large", detail);
                 return 1;

@@ -44,6 +44,7 @@ struct server_config {
         int workers;                    /* worker threads, >= 1 */
         int queue_max;                  /* max queued requests before 503 */
         size_t max_body_bytes;
+        size_t max_upload_bytes;        /* limit for image bodies (photos), if larger */
         unsigned max_header_bytes;
         int request_timeout_s;
         int keepalive_timeout_s;

@@ -7,6 +7,9 @@
  * schema_migrations. Instants are INTEGER Unix seconds (UTC).
  */
 #include "store/store.h"
+#include "store/store_charger.h"
+#include "store/store_host.h"
+#include "store/store_slot.h"
 
 static const char m001_members[] =
         "CREATE TABLE members (\n"
@@ -201,6 +204,9 @@ const struct store_migration store_migrations[] = {
         { 2, "placeholder terms and privacy policy", m002_documents },
         { 3, "prepaid wallet ledger: accounts, immutable transfers", m003_ledger },
         { 4, "webhook replay protection", m004_webhooks },
+        { 5, "hosts, administrators, host action log, drivers, vehicles", store_m005_sql },
+        { 6, "chargers, QR codes, photos, notes, sites, limit applications", store_m006_sql },
+        { 7, "slots and reservations", store_m007_sql },
 };
 
 const size_t store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);

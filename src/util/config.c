@@ -130,6 +130,27 @@ static const struct config_key config_table[] = {
                      "How far a webhook's timestamp may be from the server's clock."),
         ROW_DURATION("ledger.sweep_interval", ledger_sweep_interval, "1s", 1, HOUR,
                      "How often expired wallet holds are voided."),
+        ROW_INT("charging.grid_minutes", charging_grid_minutes, "15", 1, 1440,
+                "Reservation grid: slots and bookings start and end on multiples of this "
+                "many minutes (CS-24); must divide 1440."),
+        ROW_INT("charging.max_hourly_price", charging_max_hourly_price, "100000", 1, 100000000,
+                "Highest hourly price in yen a host may set on a slot."),
+        ROW_DURATION("charging.slot_horizon", charging_slot_horizon, "366d", DAY, 3660 * DAY,
+                     "How far ahead slots may be offered."),
+        ROW_INT("charging.pattern_max_slots", charging_pattern_max_slots, "1000", 1, 100000,
+                "Most slots one weekly pattern may create."),
+        ROW_SIZE("charging.photo_max_bytes", charging_photo_max_bytes, "2m", KIB, 64 * MIB,
+                 "Largest charger photo (JPEG or PNG) accepted."),
+        ROW_INT("charging.photos_max", charging_photos_max, "10", 0, 100,
+                "Most photos per charger."),
+        ROW_STRING("charging.public_url", charging_public_url, "http://127.0.0.1:8080", 1,
+                   "Public base URL encoded in chargers' QR codes (scheme://host[:port])."),
+        ROW_INT("charging.search_max_radius_m", charging_search_max_radius_m, "50000", 100,
+                2000000, "Largest search radius in metres."),
+        ROW_DURATION("charging.search_max_range", charging_search_max_range, "7d", HOUR,
+                     366 * DAY, "Longest time range a search or calendar may ask for."),
+        ROW_INT("charging.site_max_limit", charging_site_max_limit, "100", 1, 10000,
+                "Largest simultaneous-use limit a site may be given (CS-12)."),
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -603,6 +624,11 @@ int config_validate(const struct config *c, char *err, size_t errlen)
         if (key && !cert)
                 return config_fail(err, errlen, NULL, -EINVAL,
                                    "tls.key is set but tls.cert is not: set both or neither");
+        if (1440 % c->charging_grid_minutes != 0)
+                return config_fail(err, errlen, NULL, -EINVAL,
+                                   "charging.grid_minutes is %lld: it must divide a day "
+                                   "(1440 minutes) evenly, e.g. 5, 10, 15, 30 or 60",
+                                   (long long)c->charging_grid_minutes);
         return 0;
 }
 

@@ -101,6 +101,17 @@ struct config {
         int64_t wallet_webhook_tolerance;   /* wallet.webhook_tolerance, seconds */
         int64_t ledger_sweep_interval;      /* ledger.sweep_interval, seconds */
 
+        int64_t charging_grid_minutes;      /* charging.grid_minutes */
+        int64_t charging_max_hourly_price;  /* charging.max_hourly_price, yen */
+        int64_t charging_slot_horizon;      /* charging.slot_horizon, seconds */
+        int64_t charging_pattern_max_slots; /* charging.pattern_max_slots */
+        int64_t charging_photo_max_bytes;   /* charging.photo_max_bytes */
+        int64_t charging_photos_max;        /* charging.photos_max */
+        const char *charging_public_url;    /* charging.public_url */
+        int64_t charging_search_max_radius_m; /* charging.search_max_radius_m */
+        int64_t charging_search_max_range;  /* charging.search_max_range, seconds */
+        int64_t charging_site_max_limit;    /* charging.site_max_limit */
+
         /* Not a key: the config file config_load() read, or NULL. Owned. */
         const char *config_file;
 };
