@@ -555,12 +555,7 @@ static enum http_method method_from_lws(int m)
         }
 }
 
-/*
- * Fills job->req from the parsed headers. Returns 0 when the request goes
- * on, 1 when job->res already holds a reject to send (with
- * job->close_after set), negative errno on allocation failure.
- */
-/* The body limit for req: uploads (image/* bodies: charger photos) may be as
+/* The body limit for req: uploads (bodies of an image type: charger photos) may be as
  * large as max_upload_bytes, everything else max_body_bytes. The handler
  * checks its own, exact limit again. */
 static size_t body_limit(const struct server *s, const struct http_request *req)
@@ -573,6 +568,11 @@ static size_t body_limit(const struct server *s, const struct http_request *req)
         return s->cfg.max_body_bytes;
 }
 
+/*
+ * Fills job->req from the parsed headers. Returns 0 when the request goes
+ * on, 1 when job->res already holds a reject to send (with
+ * job->close_after set), negative errno on allocation failure.
+ */
 static int job_parse(struct server *s, struct lws *wsi, struct conn *c, struct job *job)
 {
         struct http_request *req = &job->req;
