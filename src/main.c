@@ -1,10 +1,11 @@
 /*
  * main.c - the enemane command line: serve, migrate, admin
- * create-operator, version. Configuration comes from enemane.conf, then
+ * create-operator, admin seed-chargers (benchmark data), version. Configuration comes from enemane.conf, then
  * ENEMANE_* environment variables, then flags (later wins); see
  * src/util/config.h and `enemane serve --help`.
  */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +13,13 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "domain/geo.h"
 #include "domain/member.h"
+#include "domain/slot.h"
 #include "http/server.h"
 #include "store/store.h"
 #include "store/store_document.h"
+#include "store/store_search.h"
 #include "util/config.h"
 #include "util/crypto.h"
 #include "util/log.h"
@@ -41,6 +45,7 @@ static void usage(FILE *f)
                 "  serve                      run the HTTP server (migrates first)\n"
                 "  migrate                    apply database migrations and exit\n"
                 "  admin create-operator      create an operator account\n"
+                "  admin seed-chargers        fill a fresh database with chargers (benchmarks)\n"
                 "  version                    print the version\n"
                 "  help                       this text\n\n"
                 "Run 'enemane COMMAND --help' for the options of a command.\n",
@@ -372,14 +377,218 @@ static int cmd_create_operator(int argc, char **argv)
         return r < 0 ? 1 : 0;
 }
 
+
+/* ---- admin seed-chargers ---------------------------------------------------- */
+
+/*
+ * Benchmark data (bench/search.sh): publishable hosts (one per 10
+ * chargers), listed chargers spread over Japan and weighted to the big
+ * cities, each with a slot 08:00-22:00 Tokyo time from today for 8 days,
+ * and a confirmed 2-hour reservation tomorrow on every tenth charger.
+ * Deterministic for a given --seed. Written SEED_BATCH chargers per write
+ * job (one transaction each) through store_search_seed().
+ */
+#define SEED_BATCH 5000
+#define SEED_CHARGERS_PER_HOST 10
+#define SEED_DAYS 8
+#define SEED_HOST_ID0 1000000
+
+struct seed_city {
+        double lat, lon, sigma_km;
+        int weight;
+};
+
+/* Centres, spread and weight (roughly by metropolitan population). */
+static const struct seed_city seed_cities[] = {
+        { 35.6812, 139.7671, 15, 30 },  /* Tokyo */
+        { 35.4437, 139.6380, 8, 8 },    /* Yokohama */
+        { 34.6937, 135.5023, 10, 12 },  /* Osaka */
+        { 35.1815, 136.9066, 8, 8 },    /* Nagoya */
+        { 43.0618, 141.3545, 6, 5 },    /* Sapporo */
+        { 33.5904, 130.4017, 6, 5 },    /* Fukuoka */
+        { 34.6901, 135.1955, 5, 4 },    /* Kobe */
+        { 35.0116, 135.7681, 5, 4 },    /* Kyoto */
+        { 38.2682, 140.8694, 5, 3 },    /* Sendai */
+        { 34.3853, 132.4553, 5, 3 },    /* Hiroshima */
+};
+
+static uint64_t seed_next(uint64_t *x)
+{
+        /* splitmix64 */
+        uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+}
+
+static double seed_unit(uint64_t *x)
+{
+        return (double)(seed_next(x) >> 11) / 9007199254740992.0;
+}
+
+static double seed_gauss(uint64_t *x)
+{
+        double u = seed_unit(x), v = seed_unit(x);
+
+        if (u < 1e-300)
+                u = 1e-300;
+        return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
+}
+
+/* A point: 70 % near a city centre (its sigma), 30 % scattered (80 km). */
+static void seed_point(uint64_t *x, double *lat, double *lon)
+{
+        int total = 0, pick, i;
+        const struct seed_city *c;
+        double sigma;
+
+        for (i = 0; i < (int)(sizeof(seed_cities) / sizeof(seed_cities[0])); i++)
+                total += seed_cities[i].weight;
+        pick = (int)(seed_next(x) % (uint64_t)total);
+        for (i = 0; pick >= seed_cities[i].weight; i++)
+                pick -= seed_cities[i].weight;
+        c = &seed_cities[i];
+        sigma = seed_unit(x) < 0.7 ? c->sigma_km : 80.0;
+        do {
+                *lat = c->lat + seed_gauss(x) * sigma / 111.2;
+                *lon = c->lon + seed_gauss(x) * sigma / (111.2 * cos(c->lat * M_PI / 180.0));
+        } while (!geo_in_japan(*lat, *lon));
+}
+
+static int seed_chargers(struct store *st, long long count, uint64_t seed)
+{
+        static const char *const connectors[] = { "type1", "type1", "type1", "chademo",
+                                                  "outlet_200v", "ccs2" };
+        static const int64_t outputs[] = { 3000, 6000, 6000, 6000, 20000, 50000 };
+        struct store_seed_charger *ch = calloc(SEED_BATCH, sizeof(*ch));
+        struct store_seed_range *sl = calloc(SEED_BATCH * SEED_DAYS, sizeof(*sl));
+        struct store_seed_range *rv = calloc(SEED_BATCH, sizeof(*rv));
+        int64_t now = time_now_s(), day0 = slot_local_day(now);
+        uint64_t x = seed;
+        long long done = 0;
+        int r = 0;
+
+        if (!ch || !sl || !rv) {
+                r = -ENOMEM;
+                goto out;
+        }
+        for (int64_t batch = 0; done < count; batch++) {
+                size_t n = count - done > SEED_BATCH ? SEED_BATCH : (size_t)(count - done);
+                struct store_seed b = { 0 };
+                size_t ns = 0, nr = 0;
+
+                b.host_first_id = SEED_HOST_ID0 + batch * (SEED_BATCH / SEED_CHARGERS_PER_HOST);
+                b.n_hosts = (n + SEED_CHARGERS_PER_HOST - 1) / SEED_CHARGERS_PER_HOST;
+                for (size_t i = 0; i < n; i++) {
+                        int k = (int)(seed_next(&x) % 6);
+
+                        ch[i].host_id = b.host_first_id + (int64_t)(i / SEED_CHARGERS_PER_HOST);
+                        seed_point(&x, &ch[i].lat, &ch[i].lon);
+                        ch[i].connector = connectors[k];
+                        ch[i].output_w = outputs[k];
+                        ch[i].onsite = seed_next(&x) % 10 == 0;
+                        for (int d = 0; d < SEED_DAYS; d++) {
+                                sl[ns].charger = i;
+                                sl[ns].starts_at = slot_local_to_utc((day0 + d) * 86400 + 8 * 3600);
+                                sl[ns].ends_at = slot_local_to_utc((day0 + d) * 86400 + 22 * 3600);
+                                sl[ns].hourly_price = 100 + (int64_t)(seed_next(&x) % 41) * 10;
+                                ns++;
+                        }
+                        if (i % 10 == 0) {
+                                /* 2 h tomorrow, starting 08:00 .. 20:00 on the grid */
+                                int64_t q = (int64_t)(seed_next(&x) % 49);
+
+                                rv[nr].charger = i;
+                                rv[nr].starts_at = slot_local_to_utc((day0 + 1) * 86400 +
+                                                                     8 * 3600 + q * 900);
+                                rv[nr].ends_at = rv[nr].starts_at + 2 * 3600;
+                                nr++;
+                        }
+                }
+                b.chargers = ch;
+                b.n_chargers = n;
+                b.slots = sl;
+                b.n_slots = ns;
+                b.reservations = rv;
+                b.n_reservations = nr;
+                r = store_search_seed(st, &b, now);
+                if (r < 0) {
+                        fprintf(stderr, "enemane: seeding failed after %lld chargers: %s%s\n", done,
+                                strerror(-r), r == -EEXIST ? " (not a fresh database?)" : "");
+                        goto out;
+                }
+                done += (long long)n;
+        }
+        printf("seeded %lld chargers, %lld hosts, %d days of slots\n", done,
+               (done + SEED_CHARGERS_PER_HOST - 1) / SEED_CHARGERS_PER_HOST, SEED_DAYS);
+out:
+        free(ch);
+        free(sl);
+        free(rv);
+        return r;
+}
+
+static int cmd_seed_chargers(int argc, char **argv)
+{
+        long long count = 1000;
+        unsigned long long seed = 1;
+        struct config cfg;
+        struct store *st = NULL;
+        int out = 0, r;
+
+        if (has_help(argc, argv)) {
+                printf("Usage: enemane admin seed-chargers [--count N] [--seed S] [--db-path PATH]\n"
+                       "       [--config FILE]\n\n"
+                       "Fills a fresh database with N (default 1000) listed chargers of\n"
+                       "publishable hosts, spread over Japan and weighted to the big cities,\n"
+                       "with slots for the next %d days and some reservations. For benchmarks\n"
+                       "(bench/search.sh); deterministic for a given seed.\n", SEED_DAYS);
+                return 0;
+        }
+        /* Take --count and --seed out; the rest is configuration. */
+        for (int i = 0; i < argc; i++) {
+                char *end = NULL;
+
+                if (strcmp(argv[i], "--count") != 0 && strcmp(argv[i], "--seed") != 0) {
+                        argv[out++] = argv[i];
+                        continue;
+                }
+                if (i + 1 >= argc) {
+                        fprintf(stderr, "enemane: %s needs a value\n", argv[i]);
+                        return 2;
+                }
+                if (strcmp(argv[i], "--count") == 0)
+                        count = strtoll(argv[i + 1], &end, 10);
+                else
+                        seed = strtoull(argv[i + 1], &end, 10);
+                if (!*argv[i + 1] || *end || count < 1 || count > 10000000) {
+                        fprintf(stderr, "enemane: %s: bad value '%s'\n", argv[i], argv[i + 1]);
+                        return 2;
+                }
+                i++;
+        }
+        if (load_config(&cfg, out, argv) < 0)
+                return 2;
+        r = open_migrated(&cfg, &st);
+        if (r == 0)
+                r = seed_chargers(st, count, seed);
+        store_close(st);
+        config_free(&cfg);
+        return r < 0 ? 1 : 0;
+}
+
 static int cmd_admin(int argc, char **argv)
 {
         if (argc < 1 || strcmp(argv[0], "--help") == 0) {
-                printf("Usage: enemane admin create-operator --email EMAIL [OPTIONS]\n");
+                printf("Usage: enemane admin create-operator --email EMAIL [OPTIONS]\n"
+                       "       enemane admin seed-chargers [--count N] [--seed S] [OPTIONS]\n");
                 return argc < 1 ? 2 : 0;
         }
         if (strcmp(argv[0], "create-operator") == 0)
                 return cmd_create_operator(argc - 1, argv + 1);
+        if (strcmp(argv[0], "seed-chargers") == 0)
+                return cmd_seed_chargers(argc - 1, argv + 1);
         fprintf(stderr, "enemane: unknown admin command '%s'\n", argv[0]);
         return 2;
 }

@@ -10,6 +10,7 @@
 
 #include "store/sql.h"
 #include "store/store_document.h"
+#include "store/store_host.h"
 #include "store/store_session.h"
 
 #define MEMBER_COLS \
@@ -274,6 +275,14 @@ static int update_job_run(sqlite3 *db, void *arg)
         r = sql_exec_change(s);
         if (r < 0)
                 return r;
+        /* CS-8: a change that needs re-verification drops a verified host
+         * back to pending in this same transaction, so no slot can be
+         * published on the strength of the old verification. */
+        if (j->reverify) {
+                r = store_host_reverify_db(db, m->id, j->actor, j->now);
+                if (r < 0)
+                        return r;
+        }
         return store_audit_write(db, j->actor, m->id, "update", j->items, j->now);
 }
 
