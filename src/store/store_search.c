@@ -280,7 +280,8 @@ static int search_run(sqlite3 *db, const struct store_search_query *q, int64_t n
                 r = ring_candidates(db, q, lo_mm, hi_mm, &out->examined, &c);
                 if (r < 0)
                         break;
-                qsort(c.v, c.n, sizeof(*c.v), cand_cmp);
+                if (c.n > 1)
+                        qsort(c.v, c.n, sizeof(*c.v), cand_cmp);
                 for (size_t i = 0; i < c.n && out->n < want; i++) {
                         struct store_search_item *it = &out->items[out->n];
                         int64_t price = 0;

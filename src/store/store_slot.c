@@ -26,7 +26,8 @@ const char store_m007_sql[] =
         "  CHECK (ends_at > starts_at)\n"
         ");\n"
         "-- a charger's slots never overlap: ordered by end they are ordered by start too\n"
-        "CREATE INDEX slots_charger ON slots(charger_id, ends_at);\n"
+        "-- covering: the search and the calendar read slots from the index alone\n"
+        "CREATE INDEX slots_charger ON slots(charger_id, ends_at, starts_at, hourly_price);\n"
         "CREATE TABLE reservations (\n"
         "  id INTEGER PRIMARY KEY,\n"
         "  charger_id INTEGER NOT NULL REFERENCES chargers(id),\n"
@@ -44,7 +45,7 @@ const char store_m007_sql[] =
         "CREATE INDEX reservations_charger ON reservations(charger_id, starts_at);\n"
         "CREATE INDEX reservations_user ON reservations(user_id, starts_at);\n"
         "-- the reservations that hold their range (CS-14, CS-16), by charger and end\n"
-        "CREATE INDEX reservations_active ON reservations(charger_id, ends_at)\n"
+        "CREATE INDEX reservations_active ON reservations(charger_id, ends_at, starts_at, status)\n"
         "  WHERE status IN ('pending','confirmed','checked_in');\n";
 
 #define SLOT_COLS "id, charger_id, starts_at, ends_at, hourly_price, created_at, updated_at"
