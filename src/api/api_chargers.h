@@ -17,6 +17,9 @@ struct store_charger;
  * own fields; no host personal data, no QR state. No store access (the
  * search builds many of these); photos and recruiting are not included. */
 json_t *api_charger_public_fields(const struct store_charger *ch);
+/* The same fields written into an open JSON object (jsonw.h). */
+struct jw;
+void api_charger_public_write(struct jw *w, const struct store_charger *ch);
 
 /* The full JSON of ch: the host view (full) or the public listing, with
  * photos, bookable and recruiting; the host view adds the QR state, the

@@ -26,6 +26,7 @@
 #include "store/store_slot.h"
 #include "util/cleanup.h"
 #include "util/crypto.h"
+#include "util/jsonw.h"
 #include "util/image.h"
 #include "util/qr.h"
 
@@ -36,30 +37,51 @@
 
 /* ---- JSON views ------------------------------------------------------------- */
 
-static json_t *address_json(const struct store_charger *ch)
+/* The public listing (CS-40) written straight to JSON: the charger search
+ * renders up to 100 of these per answer, so this is the one definition and
+ * api_charger_public_fields() parses its output for the single views. */
+void api_charger_public_write(struct jw *w, const struct store_charger *ch)
 {
-        return json_pack("{s:s, s:s, s:s, s:s, s:s}", "postcode", ch->postcode, "prefecture",
-                         ch->prefecture, "city", ch->city, "line1", ch->line1, "line2",
-                         ch->line2);
+        jw_int(w, "id", ch->id);
+        jw_obj_begin(w, "host");
+        jw_str(w, "display_name", ch->host_display_name);
+        jw_obj_end(w);
+        jw_str(w, "kind", ch->kind);
+        jw_str(w, "maker", ch->maker);
+        jw_str(w, "model", ch->model);
+        jw_fixed(w, "output_kw", ch->output_w, 3);
+        jw_str(w, "connector", ch->connector);
+        jw_obj_begin(w, "address");
+        jw_str(w, "postcode", ch->postcode);
+        jw_str(w, "prefecture", ch->prefecture);
+        jw_str(w, "city", ch->city);
+        jw_str(w, "line1", ch->line1);
+        jw_str(w, "line2", ch->line2);
+        jw_obj_end(w);
+        jw_fixed(w, "latitude", ch->lat_e6, 6);
+        jw_fixed(w, "longitude", ch->lon_e6, 6);
+        jw_str(w, "surroundings", ch->surroundings);
+        jw_str(w, "access_notes", ch->access_notes);
+        jw_bool(w, "onsite_reservation", ch->onsite_reservation);
+        jw_str(w, "usage_notes", ch->usage_notes);
+        jw_bool(w, "penalty_enabled", ch->penalty_enabled);
+        jw_bool(w, "extendable", ch->extendable);
 }
 
 json_t *api_charger_public_fields(const struct store_charger *ch)
 {
-        json_t *o = json_pack("{s:I, s:{s:s}, s:s, s:s, s:s, s:f, s:s, s:o, s:f, s:f, s:s, s:s,"
-                              " s:b, s:s, s:b, s:b}",
-                              "id", (json_int_t)ch->id,
-                              "host", "display_name", ch->host_display_name,
-                              "kind", ch->kind, "maker", ch->maker, "model", ch->model,
-                              "output_kw", (double)ch->output_w / 1000.0,
-                              "connector", ch->connector, "address", address_json(ch),
-                              "latitude", charger_e6_to_deg(ch->lat_e6),
-                              "longitude", charger_e6_to_deg(ch->lon_e6),
-                              "surroundings", ch->surroundings,
-                              "access_notes", ch->access_notes,
-                              "onsite_reservation", ch->onsite_reservation,
-                              "usage_notes", ch->usage_notes,
-                              "penalty_enabled", ch->penalty_enabled,
-                              "extendable", ch->extendable);
+        struct buf b;
+        struct jw w;
+        json_t *o = NULL;
+
+        buf_init(&b, 0);
+        jw_init(&w, &b);
+        jw_obj_begin(&w, NULL);
+        api_charger_public_write(&w, ch);
+        jw_obj_end(&w);
+        if (jw_error(&w) == 0)
+                o = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, NULL);
+        buf_free(&b);
         return o;
 }
 

@@ -41,6 +41,7 @@
 #include "store/store_charger.h"
 #include "store/store_search.h"
 #include "store/store_slot.h"
+#include "util/jsonw.h"
 #include "util/timeutil.h"
 
 #define SEARCH_DEFAULT_RADIUS_M 5000
@@ -272,35 +273,49 @@ static json_t *occupancy_json(int occ, int64_t now)
 struct search_render {
         struct api_ctx *c;
         struct store_charger *ch;       /* scratch row, reused per item */
-        json_t *items;
+        struct jw w;                    /* the answer, written as it is found */
+        char computed_at[TIME_RFC3339_MAX];
+        int err;
 };
 
 /* Called inside the search's read transaction: the charger row is read
- * from the same snapshot the search used. */
+ * from the same snapshot the search used. Items are written straight into
+ * the answer (jsonw.h): building a jansson tree per item cost more than
+ * the search itself. */
 static void search_item(const struct store_search_item *it, void *ud)
 {
         struct search_render *sr = ud;
-        json_t *o;
+        int r;
 
-        if (!sr->ch || store_charger_get(sr->c->app->st, it->id, sr->ch) < 0)
+        if (sr->err)
                 return;
-        o = api_charger_public_fields(sr->ch);
-        if (!o)
+        r = store_charger_get_listing(sr->c->app->st, it->id, sr->ch);
+        if (r < 0) {
+                sr->err = r;
                 return;
-        json_object_set_new(o, "distance_m", json_integer((it->distance_mm + 500) / 1000));
-        json_object_set_new(o, "price", it->has_price ? json_integer(it->price) : json_null());
-        json_object_set_new(o, "occupancy", occupancy_json(it->occupancy, sr->c->now));
-        json_array_append_new(sr->items, o);
+        }
+        jw_obj_begin(&sr->w, NULL);
+        api_charger_public_write(&sr->w, sr->ch);
+        jw_int(&sr->w, "distance_m", (it->distance_mm + 500) / 1000);
+        if (it->has_price)
+                jw_int(&sr->w, "price", it->price);
+        else
+                jw_null(&sr->w, "price");
+        jw_obj_begin(&sr->w, "occupancy");
+        jw_str(&sr->w, "state", slot_occupancy_name(it->occupancy));
+        jw_str(&sr->w, "computed_at", sr->computed_at);
+        jw_obj_end(&sr->w);
+        jw_obj_end(&sr->w);
 }
 
 void api_chargers_search(struct api_ctx *c)
 {
         struct qparams p = { .c = c };
         struct store_search_query q;
-        struct store_search_result res;
+        struct store_search_result res = { 0 };
         struct search_render sr = { .c = c };
         char connector[24] = "";
-        json_t *items;
+        struct buf out;
         int r;
 
         jv_init(&p.v);
@@ -310,25 +325,45 @@ void api_chargers_search(struct api_ctx *c)
         }
         jv_free(&p.v);
         sr.ch = malloc(sizeof(*sr.ch));
-        sr.items = items = json_array();
+        if (!sr.ch) {
+                api_store_error(c, -ENOMEM, "charger");
+                return;
+        }
+        time_format_rfc3339(c->now, sr.computed_at);
+        buf_init(&out, 0);
+        jw_init(&sr.w, &out);
+        jw_obj_begin(&sr.w, NULL);
+        jw_arr_begin(&sr.w, "items");
         r = store_search_chargers_each(c->app->st, &q, c->now, &res, search_item, &sr);
         free(sr.ch);
+        if (r == 0)
+                r = sr.err;
         if (r < 0) {
-                json_decref(items);
+                buf_free(&out);
+                store_search_result_free(&res);
                 api_store_error(c, r, "charger");
                 return;
         }
+        jw_arr_end(&sr.w);
+        jw_str(&sr.w, "currency", "JPY");
         if (res.more) {
                 char cur[64];
 
                 cursor_format(res.next_mm, res.next_id, cur, sizeof(cur));
-                api_json(c, 200, json_pack("{s:o, s:s, s:s}", "items", items, "currency", "JPY",
-                                           "next_cursor", cur));
+                jw_str(&sr.w, "next_cursor", cur);
         } else {
-                api_json(c, 200, json_pack("{s:o, s:s, s:n}", "items", items, "currency", "JPY",
-                                           "next_cursor"));
+                jw_null(&sr.w, "next_cursor");
         }
+        jw_obj_end(&sr.w);
         store_search_result_free(&res);
+        r = jw_error(&sr.w);
+        if (r < 0) {
+                buf_free(&out);
+                api_store_error(c, r, "charger");
+                return;
+        }
+        http_response_set(c->res, 200, "application/json", out.data, out.len);
+        buf_free(&out);
 }
 
 /* ---- GET /api/v1/chargers/{id}/calendar ------------------------------------------ */

@@ -19,11 +19,15 @@
 #include "store/sql.h"
 #include "store/store_host.h"
 
-#define CHARGER_COLS \
+/* Columns 0..20: what a listing shows (charger_listing_from_row). */
+#define CHARGER_LISTING_COLS \
         "c.id, c.host_id, COALESCE(c.site_id, 0), c.kind, c.maker, c.model, c.output_w," \
         " c.connector, c.postcode, c.prefecture, c.city, c.line1, c.line2, c.lat_e6," \
         " c.lon_e6, c.surroundings, c.access_notes, c.usage_notes, c.onsite_reservation," \
-        " c.penalty_enabled, c.extendable, c.out_of_service, c.qr_state, c.qr_token," \
+        " c.penalty_enabled, c.extendable"
+
+#define CHARGER_COLS CHARGER_LISTING_COLS \
+        ", c.out_of_service, c.qr_state, c.qr_token," \
         " c.qr_token_hash, c.qr_issued_at, c.qr_mailed_at, c.qr_attached_at," \
         " c.delisted_reason, c.delisted_note, c.delisted_at, c.deleted_at, c.created_at," \
         " c.updated_at, h.display_name," \
@@ -34,7 +38,7 @@
         " FROM chargers c JOIN hosts h ON h.member_id = c.host_id" \
         " JOIN members m ON m.id = c.host_id"
 
-static void charger_from_row(sqlite3_stmt *s, struct store_charger *c)
+static void charger_listing_from_row(sqlite3_stmt *s, struct store_charger *c)
 {
         c->id = sqlite3_column_int64(s, 0);
         c->host_id = sqlite3_column_int64(s, 1);
@@ -57,6 +61,11 @@ static void charger_from_row(sqlite3_stmt *s, struct store_charger *c)
         c->onsite_reservation = sqlite3_column_int(s, 18) != 0;
         c->penalty_enabled = sqlite3_column_int(s, 19) != 0;
         c->extendable = sqlite3_column_int(s, 20) != 0;
+}
+
+static void charger_from_row(sqlite3_stmt *s, struct store_charger *c)
+{
+        charger_listing_from_row(s, c);
         c->out_of_service = sqlite3_column_int(s, 21) != 0;
         sql_col_copy(s, 22, c->qr_state, sizeof(c->qr_state));
         sql_col_copy(s, 23, c->qr_token, sizeof(c->qr_token));
@@ -96,6 +105,29 @@ static int charger_db_get(sqlite3 *db, int64_t id, struct store_charger *out)
         r = sql_step_row(s);
         if (r == 1)
                 charger_from_row(s, out);
+        sqlite3_reset(s);
+        return r == 1 ? 0 : r == 0 ? -ENOENT : r;
+}
+
+int store_charger_get_listing(struct store *st, int64_t id, struct store_charger *out)
+{
+        sqlite3 *db = store_reader(st);
+        sqlite3_stmt *s;
+        int r;
+
+        if (!db)
+                return -EIO;
+        s = store_prepare(db, "SELECT " CHARGER_LISTING_COLS ", h.display_name"
+                              " FROM chargers c JOIN hosts h ON h.member_id = c.host_id"
+                              " WHERE c.id = ?");
+        if (!s)
+                return -EIO;
+        sqlite3_bind_int64(s, 1, id);
+        r = sql_step_row(s);
+        if (r == 1) {
+                charger_listing_from_row(s, out);
+                sql_col_copy(s, 21, out->host_display_name, sizeof(out->host_display_name));
+        }
         sqlite3_reset(s);
         return r == 1 ? 0 : r == 0 ? -ENOENT : r;
 }

@@ -85,6 +85,10 @@ int store_charger_create(struct store *st, const struct store_charger *c,
                          const struct store_actor *actor, int64_t now, int64_t *id_out);
 /* Any charger by id, deleted ones included. */
 int store_charger_get(struct store *st, int64_t id, struct store_charger *out);
+/* Only what a public listing shows (CS-40): the fields api_charger_public_write()
+ * reads (id, host_id, site_id, kind .. extendable, host_display_name); the other
+ * fields of *out are left as they were. For the search's result pages. */
+int store_charger_get_listing(struct store *st, int64_t id, struct store_charger *out);
 /* Replaces the host-editable fields of c (kind .. extendable, site_id)
  * and moves its R*Tree entry; marks open change requests resolved.
  * -ENOENT when deleted; -ENXIO bad site. */

@@ -2,8 +2,9 @@
  * store_search.c - SQL for the charger search (see store_search.h).
  *
  * Costs. Every statement comes from the per-connection cache. Per ring:
- * one R*Tree query (the box) joined by rowid/primary key to chargers,
- * hosts and members. Per candidate examined with a range: one slots
+ * one R*Tree query (the box) joined by rowid to chargers; the host's
+ * publishability is read once per host, only for candidates the page
+ * considers (host_ok). Per candidate examined with a range: one slots
  * index range (charger_id, ends_at > from; stepping stops at the first slot
  * starting at or after `to`) and one probe of the partial index of active
  * reservations. Per item of the page: one probe for the reservations
@@ -12,6 +13,7 @@
 #include "store/store_search.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,61 +75,53 @@ static bool key_after(int64_t mm, int64_t id, int64_t amm, int64_t aid)
 }
 
 /*
- * Candidates of one ring: listed chargers passing the static filters in
- * the box around the point, whose exact distance d (mm) satisfies
- * lo_mm < d <= hi_mm and whose key is after the cursor. Appends to c.
+ * Where the R*Tree's position of a charger can be off: it keeps float32
+ * boxes rounded outwards (about 0.4 m of latitude, 1.4 m of longitude in
+ * Japan), so the distance to a box's centre is within this of the exact
+ * distance from lat_e6/lon_e6.
  */
-static int ring_candidates(sqlite3 *db, const struct store_search_query *q, int64_t lo_mm,
-                           int64_t hi_mm, size_t *examined, struct cands *c)
+#define SEARCH_BOX_SLACK_MM 3000
+
+/*
+ * Phase 1 of a ring: the R*Tree alone (no table row is read). Appends the
+ * chargers whose box lies in the ring's bounding box and whose distance
+ * may be in (lo_mm, hi_mm] and after the cursor, with cand.mm a lower
+ * bound of the exact distance. Phase 2 (cand_fetch) reads the rows of only
+ * as many candidates, in that order, as the page needs.
+ */
+static int ring_boxes(sqlite3 *db, const struct store_search_query *q, int64_t lo_mm,
+                      int64_t hi_mm, size_t *examined, struct cands *c)
 {
         sqlite3_stmt *s = store_prepare(db,
-                "SELECT c.id, c.lat_e6, c.lon_e6, c.host_id, c.out_of_service"
-                " FROM charger_geo g JOIN chargers c ON c.id = g.id"
-                " JOIN hosts h ON h.member_id = c.host_id JOIN members m ON m.id = c.host_id"
-                " WHERE g.max_lat >= ?1 AND g.min_lat <= ?2 AND g.max_lon >= ?3"
-                " AND g.min_lon <= ?4"
-                " AND c.deleted_at = 0 AND c.delisted_at = 0 AND c.qr_state = 'attached'"
-                " AND h.verification = 'verified' AND h.contract = 'active'"
-                " AND m.status = 'active'"
-                " AND (?5 = '' OR c.connector = ?5) AND c.output_w >= ?6"
-                " AND (?7 < 0 OR c.onsite_reservation = ?7)"
-                " AND (?8 = 0 OR c.out_of_service = 0) AND c.id <> ?9");
-        bool ranged = q->from || q->to;
+                "SELECT id, min_lat, max_lat, min_lon, max_lon FROM charger_geo"
+                " WHERE max_lat >= ?1 AND min_lat <= ?2 AND max_lon >= ?3 AND min_lon <= ?4");
         struct geo_bbox b;
         int rc, r = 0;
 
         if (!s)
                 return -EIO;
-        /* The box for hi (the R*Tree keeps float32 boxes rounded outwards,
-         * so the overlap test below never loses a point on the edge). */
         geo_bbox_around(q->lat, q->lon, (double)hi_mm / 1000.0, &b);
         sqlite3_bind_double(s, 1, b.min_lat);
         sqlite3_bind_double(s, 2, b.max_lat);
         sqlite3_bind_double(s, 3, b.min_lon);
         sqlite3_bind_double(s, 4, b.max_lon);
-        sqlite3_bind_text(s, 5, q->connector ? q->connector : "", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 6, q->min_output_w);
-        sqlite3_bind_int(s, 7, q->onsite);
-        /* With a range, a charger out of service cannot be booked. */
-        sqlite3_bind_int(s, 8, ranged ? 1 : 0);
-        sqlite3_bind_int64(s, 9, q->exclude_id);
         for (;;) {
-                struct cand x;
-                double d;
+                struct cand x = { 0 };
+                double lat, lon;
+                int64_t mm;
 
                 rc = sqlite3_step(s);
                 if (rc != SQLITE_ROW)
                         break;
                 (*examined)++;
-                d = geo_distance_m(q->lat, q->lon, geo_from_e6(sqlite3_column_int64(s, 1)),
-                                   geo_from_e6(sqlite3_column_int64(s, 2)));
-                x.mm = llround(d * 1000.0);
-                x.id = sqlite3_column_int64(s, 0);
-                if (x.mm <= lo_mm || x.mm > hi_mm || !key_after(x.mm, x.id, q->after_mm,
-                                                                q->after_id))
+                lat = (sqlite3_column_double(s, 1) + sqlite3_column_double(s, 2)) / 2.0;
+                lon = (sqlite3_column_double(s, 3) + sqlite3_column_double(s, 4)) / 2.0;
+                mm = llround(geo_distance_m(q->lat, q->lon, lat, lon) * 1000.0);
+                if (mm + SEARCH_BOX_SLACK_MM <= lo_mm || mm - SEARCH_BOX_SLACK_MM > hi_mm ||
+                    mm + SEARCH_BOX_SLACK_MM < q->after_mm)
                         continue;
-                x.host_id = sqlite3_column_int64(s, 3);
-                x.out_of_service = sqlite3_column_int(s, 4) != 0;
+                x.mm = mm - SEARCH_BOX_SLACK_MM;
+                x.id = sqlite3_column_int64(s, 0);
                 r = cand_push(c, &x);
                 if (r < 0)
                         break;
@@ -138,6 +132,51 @@ static int ring_candidates(sqlite3 *db, const struct store_search_query *q, int6
         if (rc != SQLITE_DONE)
                 return store_errno(rc);
         return 0;
+}
+
+/*
+ * Phase 2: the charger row of candidate x with the static filters and the
+ * host's publishability (CS-8). 1 and x completed (exact mm, host,
+ * out-of-service) when it is a listed, bookable charger passing the
+ * filters; 0 when not; <0 on error.
+ */
+static int cand_fetch(sqlite3 *db, const struct store_search_query *q, struct cand *x)
+{
+        sqlite3_stmt *s = store_prepare(db,
+                "SELECT c.lat_e6, c.lon_e6, c.host_id, c.out_of_service"
+                " FROM chargers c JOIN hosts h ON h.member_id = c.host_id"
+                " JOIN members m ON m.id = c.host_id"
+                " WHERE c.id = ?1"
+                " AND c.deleted_at = 0 AND c.delisted_at = 0 AND c.qr_state = 'attached'"
+                " AND h.verification = 'verified' AND h.contract = 'active'"
+                " AND m.status = 'active'"
+                " AND (?2 = '' OR c.connector = ?2) AND c.output_w >= ?3"
+                " AND (?4 < 0 OR c.onsite_reservation = ?4)"
+                " AND (?5 = 0 OR c.out_of_service = 0) AND c.id <> ?6");
+        bool ranged = q->from || q->to;
+        int r;
+
+        if (!s)
+                return -EIO;
+        sqlite3_bind_int64(s, 1, x->id);
+        sqlite3_bind_text(s, 2, q->connector ? q->connector : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, q->min_output_w);
+        sqlite3_bind_int(s, 4, q->onsite);
+        /* With a range, a charger out of service cannot be booked. */
+        sqlite3_bind_int(s, 5, ranged ? 1 : 0);
+        sqlite3_bind_int64(s, 6, q->exclude_id);
+        r = sql_step_row(s);
+        if (r == 1) {
+                double d = geo_distance_m(q->lat, q->lon,
+                                          geo_from_e6(sqlite3_column_int64(s, 0)),
+                                          geo_from_e6(sqlite3_column_int64(s, 1)));
+
+                x->mm = llround(d * 1000.0);
+                x->host_id = sqlite3_column_int64(s, 2);
+                x->out_of_service = sqlite3_column_int(s, 3) != 0;
+        }
+        sqlite3_reset(s);
+        return r;
 }
 
 /* Active reservations of the charger overlapping [from, to), at most max. */
@@ -248,23 +287,130 @@ static int occupancy_at(sqlite3 *db, int64_t charger_id, bool out_of_service, in
 }
 
 /* The search proper, on the reader db inside a read transaction. */
+/* The page being filled by search_run. */
+struct page {
+        const struct store_search_query *q;
+        int64_t now;
+        bool ranged;
+        struct slot *sl;                /* scratch for range_free */
+        struct store_search_result *out;
+        size_t want;
+        bool oos[STORE_SEARCH_LIMIT_MAX + 1];
+};
+
+/* Adds the exact candidate x to the page when it is free for the range
+ * (or when no range was asked). 0 or <0. */
+static int page_offer(sqlite3 *db, struct page *pg, const struct cand *x)
+{
+        struct store_search_item *it = &pg->out->items[pg->out->n];
+        int64_t price = 0;
+        int occ = -1;           /* -1: computed once the page is known */
+        int r;
+
+        if (pg->ranged) {
+                r = range_free(db, x->id, pg->q->from, pg->q->to, pg->now, x->out_of_service,
+                               pg->sl, &price, &occ);
+                if (r <= 0)
+                        return r;
+        }
+        it->id = x->id;
+        it->host_id = x->host_id;
+        it->distance_mm = x->mm;
+        it->has_price = pg->ranged;
+        it->price = price;
+        it->occupancy = occ;
+        pg->oos[pg->out->n] = x->out_of_service;
+        pg->out->n++;
+        return 0;
+}
+
+/* Keeps the fetched candidates sorted by their exact key. */
+static int pend_insert(struct cands *p, const struct cand *x)
+{
+        size_t i;
+        int r = cand_push(p, x);
+
+        if (r < 0)
+                return r;
+        for (i = p->n - 1; i > 0 && cand_cmp(&p->v[i - 1], x) > 0; i--)
+                p->v[i] = p->v[i - 1];
+        p->v[i] = *x;
+        return 0;
+}
+
+/* Offers, in order, the fetched candidates nearer than below_mm: every
+ * candidate not fetched yet is at least that far (its lower bound). */
+static int pend_flush(sqlite3 *db, struct page *pg, struct cands *p, int64_t below_mm)
+{
+        size_t k = 0;
+        int r = 0;
+
+        while (k < p->n && p->v[k].mm < below_mm && pg->out->n < pg->want) {
+                r = page_offer(db, pg, &p->v[k]);
+                if (r < 0)
+                        break;
+                k++;
+        }
+        memmove(p->v, p->v + k, (p->n - k) * sizeof(*p->v));
+        p->n -= k;
+        return r;
+}
+
+/*
+ * One ring (lo_mm, hi_mm]: R*Tree boxes first, sorted by the lower bound
+ * of their distance; rows are fetched in that order, and a fetched
+ * charger is offered to the page once no unfetched one can be nearer.
+ * So only about as many rows are read as the page needs.
+ */
+static int search_ring(sqlite3 *db, struct page *pg, int64_t lo_mm, int64_t hi_mm,
+                       struct cands *c, struct cands *pend)
+{
+        const struct store_search_query *q = pg->q;
+        int r;
+
+        c->n = 0;
+        pend->n = 0;
+        r = ring_boxes(db, q, lo_mm, hi_mm, &pg->out->examined, c);
+        if (r < 0)
+                return r;
+        if (c->n > 1)
+                qsort(c->v, c->n, sizeof(*c->v), cand_cmp);
+        for (size_t i = 0; i < c->n && pg->out->n < pg->want; i++) {
+                struct cand x = c->v[i];
+
+                r = pend_flush(db, pg, pend, x.mm);
+                if (r < 0)
+                        return r;
+                if (pg->out->n == pg->want)
+                        break;
+                r = cand_fetch(db, q, &x);
+                if (r < 0)
+                        return r;
+                if (r == 0 || x.mm <= lo_mm || x.mm > hi_mm ||
+                    !key_after(x.mm, x.id, q->after_mm, q->after_id))
+                        continue;
+                r = pend_insert(pend, &x);
+                if (r < 0)
+                        return r;
+        }
+        return pend_flush(db, pg, pend, INT64_MAX);
+}
+
 static int search_run(sqlite3 *db, const struct store_search_query *q, int64_t now,
                       struct store_search_result *out)
 {
-        bool ranged = q->from || q->to;
-        bool oos[STORE_SEARCH_LIMIT_MAX + 1];
+        struct page pg = { .q = q, .now = now, .ranged = q->from || q->to, .out = out };
         int64_t radius_mm, lo_mm, hi_mm;
-        struct cands c = { 0 };
-        struct slot *sl = NULL;
+        struct cands c = { 0 }, pend = { 0 };
         size_t want;
         int r = 0;
 
-        want = (size_t)q->limit + 1;    /* one more tells whether a next page exists */
+        want = pg.want = (size_t)q->limit + 1;  /* one more tells whether a next page exists */
         out->items = calloc(want, sizeof(*out->items));
-        if (ranged)
-                sl = malloc(SEARCH_SLOTS_MAX * sizeof(*sl));
-        if (!out->items || (ranged && !sl)) {
-                free(sl);
+        if (pg.ranged)
+                pg.sl = malloc(SEARCH_SLOTS_MAX * sizeof(*pg.sl));
+        if (!out->items || (pg.ranged && !pg.sl)) {
+                free(pg.sl);
                 store_search_result_free(out);
                 return -ENOMEM;
         }
@@ -276,42 +422,15 @@ static int search_run(sqlite3 *db, const struct store_search_query *q, int64_t n
         if (hi_mm > radius_mm)
                 hi_mm = radius_mm;
         for (;;) {
-                c.n = 0;
-                r = ring_candidates(db, q, lo_mm, hi_mm, &out->examined, &c);
-                if (r < 0)
-                        break;
-                if (c.n > 1)
-                        qsort(c.v, c.n, sizeof(*c.v), cand_cmp);
-                for (size_t i = 0; i < c.n && out->n < want; i++) {
-                        struct store_search_item *it = &out->items[out->n];
-                        int64_t price = 0;
-                        int occ = -1;
-
-                        if (ranged) {
-                                r = range_free(db, c.v[i].id, q->from, q->to, now,
-                                               c.v[i].out_of_service, sl, &price, &occ);
-                                if (r < 0)
-                                        break;
-                                if (r == 0)
-                                        continue;
-                        }
-                        it->id = c.v[i].id;
-                        it->host_id = c.v[i].host_id;
-                        it->distance_mm = c.v[i].mm;
-                        it->has_price = ranged;
-                        it->price = price;
-                        /* -1: computed below, once the page is known. */
-                        it->occupancy = occ;
-                        oos[out->n] = c.v[i].out_of_service;
-                        out->n++;
-                }
+                r = search_ring(db, &pg, lo_mm, hi_mm, &c, &pend);
                 if (r < 0 || out->n == want || hi_mm >= radius_mm)
                         break;
                 lo_mm = hi_mm;
                 hi_mm = hi_mm * 2 > radius_mm ? radius_mm : hi_mm * 2;
         }
+        free(pend.v);
         free(c.v);
-        free(sl);
+        free(pg.sl);
         if (r < 0) {
                 store_search_result_free(out);
                 return r;
@@ -325,7 +444,7 @@ static int search_run(sqlite3 *db, const struct store_search_query *q, int64_t n
 
                 if (it->occupancy >= 0)
                         continue;
-                r = occupancy_at(db, it->id, oos[i], now, &it->occupancy);
+                r = occupancy_at(db, it->id, pg.oos[i], now, &it->occupancy);
                 if (r < 0) {
                         store_search_result_free(out);
                         return r;

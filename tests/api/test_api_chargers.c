@@ -99,8 +99,8 @@ static void test_create_returns_host_view(void **state)
         assert_true(api_json_int(r.json, "id", 0) > 0);
         assert_int_equal(api_json_int(r.json, "host_id", 0), hid);
         assert_string_equal(api_json_str(r.json, "kind"), "normal");
-        assert_true(json_real_value(api_json_get(r.json, "output_kw")) == 6.0);
-        assert_true(fabs(json_real_value(api_json_get(r.json, "latitude")) - TOKYO_LAT) < 1e-6);
+        assert_true(json_number_value(api_json_get(r.json, "output_kw")) == 6.0);
+        assert_true(fabs(json_number_value(api_json_get(r.json, "latitude")) - TOKYO_LAT) < 1e-6);
         assert_string_equal(api_json_str(r.json, "address.postcode"), "100-0005");
         assert_string_equal(api_json_str(r.json, "qr.state"), "issued");
         assert_true(json_is_false(api_json_get(r.json, "bookable")));
@@ -563,8 +563,8 @@ static void test_bad_input_names_the_field(void **state)
         assert_int_equal(r.status / 100, 4);
         api_resp_free(&r);
         r = call("GET", t, NULL, "/api/v1/chargers/%lld", id);
-        assert_true(fabs(json_real_value(api_json_get(r.json, "latitude")) - TOKYO_LAT) < 1e-6);
-        assert_true(json_real_value(api_json_get(r.json, "output_kw")) == 6.0);
+        assert_true(fabs(json_number_value(api_json_get(r.json, "latitude")) - TOKYO_LAT) < 1e-6);
+        assert_true(json_number_value(api_json_get(r.json, "output_kw")) == 6.0);
         api_resp_free(&r);
         free(t);
 }
