@@ -34,11 +34,25 @@ struct cand {
         int64_t id;
         int64_t host_id;
         bool out_of_service;
+        bool free;              /* free for the range (always, without one) */
+        int64_t price;          /* CS-24 fee of the range */
+        int occ;                /* occupancy at now, -1 = not known yet */
 };
 
 struct cands {
         struct cand *v;
         size_t n, cap;
+};
+
+/* The page being filled by search_run. */
+struct page {
+        const struct store_search_query *q;
+        int64_t now;
+        bool ranged;
+        struct slot *sl;                /* scratch for range_free */
+        struct store_search_result *out;
+        size_t want;
+        bool oos[STORE_SEARCH_LIMIT_MAX + 1];
 };
 
 static int cand_push(struct cands *c, const struct cand *x)
@@ -134,51 +148,6 @@ static int ring_boxes(sqlite3 *db, const struct store_search_query *q, int64_t l
         return 0;
 }
 
-/*
- * Phase 2: the charger row of candidate x with the static filters and the
- * host's publishability (CS-8). 1 and x completed (exact mm, host,
- * out-of-service) when it is a listed, bookable charger passing the
- * filters; 0 when not; <0 on error.
- */
-static int cand_fetch(sqlite3 *db, const struct store_search_query *q, struct cand *x)
-{
-        sqlite3_stmt *s = store_prepare(db,
-                "SELECT c.lat_e6, c.lon_e6, c.host_id, c.out_of_service"
-                " FROM chargers c JOIN hosts h ON h.member_id = c.host_id"
-                " JOIN members m ON m.id = c.host_id"
-                " WHERE c.id = ?1"
-                " AND c.deleted_at = 0 AND c.delisted_at = 0 AND c.qr_state = 'attached'"
-                " AND h.verification = 'verified' AND h.contract = 'active'"
-                " AND m.status = 'active'"
-                " AND (?2 = '' OR c.connector = ?2) AND c.output_w >= ?3"
-                " AND (?4 < 0 OR c.onsite_reservation = ?4)"
-                " AND (?5 = 0 OR c.out_of_service = 0) AND c.id <> ?6");
-        bool ranged = q->from || q->to;
-        int r;
-
-        if (!s)
-                return -EIO;
-        sqlite3_bind_int64(s, 1, x->id);
-        sqlite3_bind_text(s, 2, q->connector ? q->connector : "", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, q->min_output_w);
-        sqlite3_bind_int(s, 4, q->onsite);
-        /* With a range, a charger out of service cannot be booked. */
-        sqlite3_bind_int(s, 5, ranged ? 1 : 0);
-        sqlite3_bind_int64(s, 6, q->exclude_id);
-        r = sql_step_row(s);
-        if (r == 1) {
-                double d = geo_distance_m(q->lat, q->lon,
-                                          geo_from_e6(sqlite3_column_int64(s, 0)),
-                                          geo_from_e6(sqlite3_column_int64(s, 1)));
-
-                x->mm = llround(d * 1000.0);
-                x->host_id = sqlite3_column_int64(s, 2);
-                x->out_of_service = sqlite3_column_int(s, 3) != 0;
-        }
-        sqlite3_reset(s);
-        return r;
-}
-
 /* Active reservations of the charger overlapping [from, to), at most max. */
 static int active_res(sqlite3 *db, int64_t charger_id, int64_t from, int64_t to,
                       struct slot_reservation *out, size_t max)
@@ -213,63 +182,37 @@ static int active_res(sqlite3 *db, int64_t charger_id, int64_t from, int64_t to,
 }
 
 /*
- * Is [from, to) free on the charger? 1 yes (*price set), 0 no, <0 error.
- * sl is scratch space for SEARCH_SLOTS_MAX slots. Also sets *occ, the
- * occupancy at now, from the same reservation read when it can: one
+ * Is [from, to) free on the charger, given its n slots ending after from
+ * (in order, as cand_fetch read them)? Sets x->free, x->price and x->occ,
+ * the occupancy at now, from the same reservation read when it can: one
  * query fetches the active reservations overlapping [now, to) (the range
  * is in the future in practice); only when that is more than
- * SEARCH_RES_MAX rows does the occupancy need its own query (*occ = -1).
+ * SEARCH_RES_MAX rows does the occupancy need its own query (x->occ -1).
  */
-static int range_free(sqlite3 *db, int64_t charger_id, int64_t from, int64_t to, int64_t now,
-                      bool out_of_service, struct slot *sl, int64_t *price, int *occ)
+static int range_check(sqlite3 *db, const struct slot *sl, size_t n, int64_t from, int64_t to,
+                       int64_t now, struct cand *x)
 {
-        sqlite3_stmt *s = store_prepare(db, "SELECT id, starts_at, ends_at, hourly_price"
-                                            " FROM slots WHERE charger_id = ? AND ends_at > ?"
-                                            " ORDER BY ends_at");
         struct slot_listing l = { .attached = true, .host_publishable = true,
-                                  .out_of_service = out_of_service };
+                                  .out_of_service = x->out_of_service };
         struct slot_reservation res[SEARCH_RES_MAX];
         int64_t lo = from < now ? from : now, hi = to > now + 1 ? to : now + 1;
-        size_t n = 0;
-        int rc, nr;
+        int nr;
 
-        *occ = -1;
-        if (!s)
-                return -EIO;
-        sqlite3_bind_int64(s, 1, charger_id);
-        sqlite3_bind_int64(s, 2, from);
-        for (;;) {
-                rc = sqlite3_step(s);
-                if (rc != SQLITE_ROW)
-                        break;
-                /* End order is start order (slots never overlap): the
-                 * first slot starting at or after `to` ends the window. */
-                if (sqlite3_column_int64(s, 1) >= to || n == SEARCH_SLOTS_MAX)
-                        break;
-                sl[n].id = sqlite3_column_int64(s, 0);
-                sl[n].starts_at = sqlite3_column_int64(s, 1);
-                sl[n].ends_at = sqlite3_column_int64(s, 2);
-                sl[n].hourly_price = sqlite3_column_int64(s, 3);
-                n++;
-                /* A gap before `to` already answers no. */
-                if (n > 1 && sl[n - 1].starts_at != sl[n - 2].ends_at)
-                        break;
-        }
-        sqlite3_reset(s);
-        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-                return store_errno(rc);
-        if (slot_price_of_range(sl, n, from, to, price) < 0)
+        x->free = false;
+        x->occ = -1;
+        if (slot_price_of_range(sl, n, from, to, &x->price) < 0)
                 return 0;
-        nr = active_res(db, charger_id, lo, hi, res, SEARCH_RES_MAX);
+        nr = active_res(db, x->id, lo, hi, res, SEARCH_RES_MAX);
         if (nr < 0)
                 return nr;
         if (nr < SEARCH_RES_MAX)
-                *occ = slot_occupancy(&l, res, (size_t)nr, now);
+                x->occ = slot_occupancy(&l, res, (size_t)nr, now);
         else
-                nr = active_res(db, charger_id, from, to, res, SEARCH_RES_MAX);
+                nr = active_res(db, x->id, from, to, res, SEARCH_RES_MAX);
         if (nr < 0)
                 return nr;
-        return slot_range_free(sl, n, res, (size_t)nr, from, to, price) ? 1 : 0;
+        x->free = slot_range_free(sl, n, res, (size_t)nr, from, to, &x->price);
+        return 0;
 }
 
 static int occupancy_at(sqlite3 *db, int64_t charger_id, bool out_of_service, int64_t now,
@@ -286,42 +229,134 @@ static int occupancy_at(sqlite3 *db, int64_t charger_id, bool out_of_service, in
         return 0;
 }
 
-/* The search proper, on the reader db inside a read transaction. */
-/* The page being filled by search_run. */
-struct page {
-        const struct store_search_query *q;
-        int64_t now;
-        bool ranged;
-        struct slot *sl;                /* scratch for range_free */
-        struct store_search_result *out;
-        size_t want;
-        bool oos[STORE_SEARCH_LIMIT_MAX + 1];
-};
-
-/* Adds the exact candidate x to the page when it is free for the range
- * (or when no range was asked). 0 or <0. */
-static int page_offer(sqlite3 *db, struct page *pg, const struct cand *x)
+/* Binds the static filters shared by both phase-2 statements (?2..?6). */
+static void bind_filters(sqlite3_stmt *s, const struct store_search_query *q)
 {
-        struct store_search_item *it = &pg->out->items[pg->out->n];
-        int64_t price = 0;
-        int occ = -1;           /* -1: computed once the page is known */
+        sqlite3_bind_text(s, 2, q->connector ? q->connector : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, q->min_output_w);
+        sqlite3_bind_int(s, 4, q->onsite);
+        /* With a range, a charger out of service cannot be booked. */
+        sqlite3_bind_int(s, 5, (q->from || q->to) ? 1 : 0);
+        sqlite3_bind_int64(s, 6, q->exclude_id);
+}
+
+#define FETCH_WHERE \
+        " WHERE c.id = ?1" \
+        " AND c.deleted_at = 0 AND c.delisted_at = 0 AND c.qr_state = 'attached'" \
+        " AND h.verification = 'verified' AND h.contract = 'active'" \
+        " AND m.status = 'active'" \
+        " AND (?2 = '' OR c.connector = ?2) AND c.output_w >= ?3" \
+        " AND (?4 < 0 OR c.onsite_reservation = ?4)" \
+        " AND (?5 = 0 OR c.out_of_service = 0) AND c.id <> ?6"
+
+static void fetch_row(sqlite3_stmt *s, const struct store_search_query *q, struct cand *x)
+{
+        double d = geo_distance_m(q->lat, q->lon, geo_from_e6(sqlite3_column_int64(s, 0)),
+                                  geo_from_e6(sqlite3_column_int64(s, 1)));
+
+        x->mm = llround(d * 1000.0);
+        x->host_id = sqlite3_column_int64(s, 2);
+        x->out_of_service = sqlite3_column_int(s, 3) != 0;
+}
+
+/*
+ * Phase 2 with a range: the charger row (static filters, the host's
+ * publishability, CS-8) and, in the same statement, its slots ending
+ * after from, in order; stepping stops at the first slot starting at or
+ * after `to` or after a gap. Then range_check. 1 with x completed, 0 when
+ * the charger is not listed or filtered out, <0 on error.
+ */
+static int cand_fetch_ranged(sqlite3 *db, const struct page *pg, struct cand *x)
+{
+        sqlite3_stmt *s = store_prepare(db,
+                "SELECT c.lat_e6, c.lon_e6, c.host_id, c.out_of_service,"
+                " sl.id, sl.starts_at, sl.ends_at, sl.hourly_price"
+                " FROM chargers c JOIN hosts h ON h.member_id = c.host_id"
+                " JOIN members m ON m.id = c.host_id"
+                " LEFT JOIN slots sl ON sl.charger_id = c.id AND sl.ends_at > ?7"
+                FETCH_WHERE " ORDER BY sl.ends_at");
+        const struct store_search_query *q = pg->q;
+        struct slot *sl = pg->sl;
+        size_t n = 0;
+        int rc, found = 0, r;
+
+        if (!s)
+                return -EIO;
+        sqlite3_bind_int64(s, 1, x->id);
+        bind_filters(s, q);
+        sqlite3_bind_int64(s, 7, q->from);
+        for (;;) {
+                rc = sqlite3_step(s);
+                if (rc != SQLITE_ROW)
+                        break;
+                if (!found)
+                        fetch_row(s, q, x);
+                found = 1;
+                /* End order is start order (slots never overlap). */
+                if (sqlite3_column_type(s, 4) == SQLITE_NULL ||
+                    sqlite3_column_int64(s, 5) >= q->to || n == SEARCH_SLOTS_MAX)
+                        break;
+                sl[n].id = sqlite3_column_int64(s, 4);
+                sl[n].starts_at = sqlite3_column_int64(s, 5);
+                sl[n].ends_at = sqlite3_column_int64(s, 6);
+                sl[n].hourly_price = sqlite3_column_int64(s, 7);
+                n++;
+                if (n > 1 && sl[n - 1].starts_at != sl[n - 2].ends_at)
+                        break;          /* a gap before `to` already answers no */
+        }
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+                return store_errno(rc);
+        if (!found)
+                return 0;
+        r = range_check(db, sl, n, q->from, q->to, pg->now, x);
+        return r < 0 ? r : 1;
+}
+
+/* Phase 2 without a range: the charger row only. */
+static int cand_fetch(sqlite3 *db, const struct page *pg, struct cand *x)
+{
+        sqlite3_stmt *s;
         int r;
 
-        if (pg->ranged) {
-                r = range_free(db, x->id, pg->q->from, pg->q->to, pg->now, x->out_of_service,
-                               pg->sl, &price, &occ);
-                if (r <= 0)
-                        return r;
+        if (pg->ranged)
+                return cand_fetch_ranged(db, pg, x);
+        s = store_prepare(db, "SELECT c.lat_e6, c.lon_e6, c.host_id, c.out_of_service"
+                              " FROM chargers c JOIN hosts h ON h.member_id = c.host_id"
+                              " JOIN members m ON m.id = c.host_id" FETCH_WHERE);
+        if (!s)
+                return -EIO;
+        sqlite3_bind_int64(s, 1, x->id);
+        bind_filters(s, pg->q);
+        r = sql_step_row(s);
+        if (r == 1) {
+                fetch_row(s, pg->q, x);
+                x->free = true;
+                x->occ = -1;
         }
+        sqlite3_reset(s);
+        return r;
+}
+
+
+/* The search proper, on the reader db inside a read transaction. */
+
+/* Adds the exact candidate x to the page when it is free for the range
+ * (or when no range was asked). */
+static void page_offer(struct page *pg, const struct cand *x)
+{
+        struct store_search_item *it = &pg->out->items[pg->out->n];
+
+        if (!x->free)
+                return;
         it->id = x->id;
         it->host_id = x->host_id;
         it->distance_mm = x->mm;
         it->has_price = pg->ranged;
-        it->price = price;
-        it->occupancy = occ;
+        it->price = pg->ranged ? x->price : 0;
+        it->occupancy = x->occ;         /* -1: computed once the page is known */
         pg->oos[pg->out->n] = x->out_of_service;
         pg->out->n++;
-        return 0;
 }
 
 /* Keeps the fetched candidates sorted by their exact key. */
@@ -340,20 +375,14 @@ static int pend_insert(struct cands *p, const struct cand *x)
 
 /* Offers, in order, the fetched candidates nearer than below_mm: every
  * candidate not fetched yet is at least that far (its lower bound). */
-static int pend_flush(sqlite3 *db, struct page *pg, struct cands *p, int64_t below_mm)
+static void pend_flush(struct page *pg, struct cands *p, int64_t below_mm)
 {
         size_t k = 0;
-        int r = 0;
 
-        while (k < p->n && p->v[k].mm < below_mm && pg->out->n < pg->want) {
-                r = page_offer(db, pg, &p->v[k]);
-                if (r < 0)
-                        break;
-                k++;
-        }
+        while (k < p->n && p->v[k].mm < below_mm && pg->out->n < pg->want)
+                page_offer(pg, &p->v[k++]);
         memmove(p->v, p->v + k, (p->n - k) * sizeof(*p->v));
         p->n -= k;
-        return r;
 }
 
 /*
@@ -378,12 +407,10 @@ static int search_ring(sqlite3 *db, struct page *pg, int64_t lo_mm, int64_t hi_m
         for (size_t i = 0; i < c->n && pg->out->n < pg->want; i++) {
                 struct cand x = c->v[i];
 
-                r = pend_flush(db, pg, pend, x.mm);
-                if (r < 0)
-                        return r;
+                pend_flush(pg, pend, x.mm);
                 if (pg->out->n == pg->want)
                         break;
-                r = cand_fetch(db, q, &x);
+                r = cand_fetch(db, pg, &x);
                 if (r < 0)
                         return r;
                 if (r == 0 || x.mm <= lo_mm || x.mm > hi_mm ||
@@ -393,7 +420,8 @@ static int search_ring(sqlite3 *db, struct page *pg, int64_t lo_mm, int64_t hi_m
                 if (r < 0)
                         return r;
         }
-        return pend_flush(db, pg, pend, INT64_MAX);
+        pend_flush(pg, pend, INT64_MAX);
+        return 0;
 }
 
 static int search_run(sqlite3 *db, const struct store_search_query *q, int64_t now,

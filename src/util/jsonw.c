@@ -49,7 +49,8 @@ static size_t utf8_len(const unsigned char *s)
         return 0;
 }
 
-/* A quoted, escaped string. Runs of plain bytes are copied in one go. */
+/* A quoted, escaped string. Runs of bytes that need no escape (ASCII and
+ * valid UTF-8 sequences) are copied in one go. */
 static void jw_quoted(struct jw *w, const char *s)
 {
         const unsigned char *p = (const unsigned char *)s, *run;
@@ -64,29 +65,28 @@ static void jw_quoted(struct jw *w, const char *s)
                         p++;
                         continue;
                 }
-                jw_put(w, (const char *)run, (size_t)(p - run));
                 if (*p >= 0x80) {
                         n = utf8_len(p);
                         if (n == 0) {
                                 w->err = -EILSEQ;
                                 return;
                         }
-                        jw_put(w, (const char *)p, n);
                         p += n;
-                } else {
-                        if (*p == '"' || *p == '\\')
-                                snprintf(esc, sizeof(esc), "\\%c", *p);
-                        else if (*p == '\n')
-                                snprintf(esc, sizeof(esc), "\\n");
-                        else if (*p == '\r')
-                                snprintf(esc, sizeof(esc), "\\r");
-                        else if (*p == '\t')
-                                snprintf(esc, sizeof(esc), "\\t");
-                        else
-                                snprintf(esc, sizeof(esc), "\\u%04x", *p);
-                        jw_put(w, esc, strlen(esc));
-                        p++;
+                        continue;
                 }
+                jw_put(w, (const char *)run, (size_t)(p - run));
+                if (*p == '"' || *p == '\\')
+                        snprintf(esc, sizeof(esc), "\\%c", *p);
+                else if (*p == '\n')
+                        snprintf(esc, sizeof(esc), "\\n");
+                else if (*p == '\r')
+                        snprintf(esc, sizeof(esc), "\\r");
+                else if (*p == '\t')
+                        snprintf(esc, sizeof(esc), "\\t");
+                else
+                        snprintf(esc, sizeof(esc), "\\u%04x", *p);
+                jw_put(w, esc, strlen(esc));
+                p++;
                 run = p;
         }
         jw_put(w, (const char *)run, (size_t)(p - run));
