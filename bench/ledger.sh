@@ -45,14 +45,8 @@ PG_CLIENTS=${BENCH_PG_CLIENTS:-64}
 PG_THREADS=${BENCH_PG_THREADS:-2}
 SERVER_LOG=${BENCH_SERVER_LOG:-/dev/null}
 read -r -a SERVER_ARGS <<< "${BENCH_SERVER_ARGS:-}"
-BUILD_DIR=build-release
 SECRET=bench-webhook-secret
 
-die()
-{
-        echo "bench: $*" >&2
-        exit 1
-}
 
 as_root()
 {
@@ -66,7 +60,6 @@ as_root()
 }
 
 # ---- build ----------------------------------------------------------------
-bash scripts/install-deps
 if ! compgen -G "/usr/lib/postgresql/*/bin/pgbench" >/dev/null; then
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
                 postgresql postgresql-contrib >&2 ||
@@ -80,20 +73,7 @@ for tool in initdb pg_ctl pgbench; do
         [[ -x "$PG_BIN/$tool" ]] || die "$PG_BIN/$tool missing (postgresql install incomplete?)"
 done
 
-if [[ -n "${BENCH_BIN:-}" ]]; then
-        BIN=$BENCH_BIN
-else
-        if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
-                if [[ -f "$BUILD_DIR/meson-private/coredata.dat" ]]; then
-                        meson setup --reconfigure "$BUILD_DIR" --buildtype=release -Db_sanitize=none
-                else
-                        meson setup "$BUILD_DIR" --buildtype=release -Db_sanitize=none
-                fi
-        fi
-        ninja -C "$BUILD_DIR"
-        BIN=$PWD/$BUILD_DIR/enemane
-fi
-[[ -x "$BIN" ]] || die "$BIN is not an executable (build failed?)"
+bench_build
 
 # ---- processes, cleaned up on any exit --------------------------------------
 TMP=$(mktemp -d /tmp/enemane-ledger-bench-XXXXXX)

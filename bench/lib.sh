@@ -1,6 +1,7 @@
 # bench/lib.sh - shell helpers shared by the benchmark scripts (sourced,
-# not run): a free loopback port, a bounded local curl, waiting for a
-# server to answer 200, and the median of a list of numbers.
+# not run): dying with a message, building the release binary, a free
+# loopback port, a bounded local curl, waiting for a server to answer 200,
+# and the median of a list of numbers.
 #
 # LCURL_MAX_TIME (seconds, default 10) bounds each lcurl call.
 
@@ -33,4 +34,33 @@ wait_ready()
 median()
 {
         printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+die()
+{
+        echo "bench: $*" >&2
+        exit 1
+}
+
+# bench_build: installs what is missing, builds ./build-release (release,
+# no sanitizers) unless BENCH_BIN names a binary; sets BIN and BUILD_DIR.
+bench_build()
+{
+        BUILD_DIR=build-release
+        bash scripts/install-deps
+        if [[ -n "${BENCH_BIN:-}" ]]; then
+                BIN=$BENCH_BIN
+        else
+                if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
+                        if [[ -f "$BUILD_DIR/meson-private/coredata.dat" ]]; then
+                                meson setup --reconfigure "$BUILD_DIR" --buildtype=release \
+                                        -Db_sanitize=none
+                        else
+                                meson setup "$BUILD_DIR" --buildtype=release -Db_sanitize=none
+                        fi
+                fi
+                ninja -C "$BUILD_DIR"
+                BIN=$PWD/$BUILD_DIR/enemane
+        fi
+        [[ -x "$BIN" ]] || die "$BIN is not an executable (build failed?)"
 }

@@ -32,30 +32,10 @@ THREADS=${BENCH_THREADS:-2}
 WORKERS=${BENCH_WORKERS:-2}
 SERVER_LOG=${BENCH_SERVER_LOG:-/dev/null}
 read -r -a SERVER_ARGS <<< "${BENCH_SERVER_ARGS:-}"
-BUILD_DIR=build-release
 
-die()
-{
-        echo "bench: $*" >&2
-        exit 1
-}
 
 # ---- build ----------------------------------------------------------------
-bash scripts/install-deps
-if [[ -n "${BENCH_BIN:-}" ]]; then
-        BIN=$BENCH_BIN
-else
-        if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
-                if [[ -f "$BUILD_DIR/meson-private/coredata.dat" ]]; then
-                        meson setup --reconfigure "$BUILD_DIR" --buildtype=release -Db_sanitize=none
-                else
-                        meson setup "$BUILD_DIR" --buildtype=release -Db_sanitize=none
-                fi
-        fi
-        ninja -C "$BUILD_DIR"
-        BIN=$PWD/$BUILD_DIR/enemane
-fi
-[[ -x "$BIN" ]] || die "$BIN is not an executable (build failed?)"
+bench_build
 
 # ---- processes, cleaned up on any exit --------------------------------------
 TMP=$(mktemp -d /tmp/enemane-bench-XXXXXX)

@@ -20,6 +20,7 @@
 #include "domain/geo.h"
 #include "domain/slot.h"
 #include "store/sql.h"
+#include "store/store_slot.h"
 
 /* The first ring's radius; each next ring doubles it. */
 #define SEARCH_RING0_M 1000
@@ -152,33 +153,7 @@ static int ring_boxes(sqlite3 *db, const struct store_search_query *q, int64_t l
 static int active_res(sqlite3 *db, int64_t charger_id, int64_t from, int64_t to,
                       struct slot_reservation *out, size_t max)
 {
-        sqlite3_stmt *s = store_prepare(db,
-                "SELECT id, starts_at, ends_at, status FROM reservations"
-                " WHERE charger_id = ?1 AND status IN ('pending','confirmed','checked_in')"
-                " AND ends_at > ?2 AND starts_at < ?3 ORDER BY ends_at LIMIT ?4");
-        size_t n = 0;
-        int rc;
-
-        if (!s)
-                return -EIO;
-        sqlite3_bind_int64(s, 1, charger_id);
-        sqlite3_bind_int64(s, 2, from);
-        sqlite3_bind_int64(s, 3, to);
-        sqlite3_bind_int64(s, 4, (int64_t)max);
-        for (;;) {
-                rc = sqlite3_step(s);
-                if (rc != SQLITE_ROW || n >= max)
-                        break;
-                out[n].id = sqlite3_column_int64(s, 0);
-                out[n].starts_at = sqlite3_column_int64(s, 1);
-                out[n].ends_at = sqlite3_column_int64(s, 2);
-                out[n].status = slot_res_status_from_name((const char *)sqlite3_column_text(s, 3));
-                n++;
-        }
-        sqlite3_reset(s);
-        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-                return store_errno(rc);
-        return (int)n;
+        return store_slot_db_active_res(db, charger_id, from, to, INT64_MIN, 0, out, max);
 }
 
 /*

@@ -182,9 +182,9 @@ static int db_slot_get(sqlite3 *db, int64_t id, struct store_slot *o)
  * first, after the keyset (after_end, after_id), at most max into out.
  * Returns the count or <0.
  */
-static int db_active_res(sqlite3 *db, int64_t charger_id, int64_t from, int64_t to,
-                         int64_t after_end, int64_t after_id, struct slot_reservation *out,
-                         size_t max)
+int store_slot_db_active_res(sqlite3 *db, int64_t charger_id, int64_t from, int64_t to,
+                             int64_t after_end, int64_t after_id, struct slot_reservation *out,
+                             size_t max)
 {
         sqlite3_stmt *s = store_prepare(db,
                 "SELECT id, starts_at, ends_at, status FROM reservations"
@@ -235,7 +235,7 @@ static int db_cs16_guard(sqlite3 *db, int64_t charger_id, const struct slot_rang
         for (;;) {
                 long k;
 
-                n = db_active_res(db, charger_id, old->starts_at, old->ends_at, after_end,
+                n = store_slot_db_active_res(db, charger_id, old->starts_at, old->ends_at, after_end,
                                   after_id, batch, RES_BATCH);
                 if (n <= 0)
                         return n;
@@ -586,7 +586,7 @@ int store_slot_window(struct store *st, int64_t charger_id, int64_t from, int64_
                 free(sl);
                 return -ENOMEM;
         }
-        m = db_active_res(db, charger_id, from, to, INT64_MIN, 0, rv, STORE_SLOT_WINDOW_MAX + 1);
+        m = store_slot_db_active_res(db, charger_id, from, to, INT64_MIN, 0, rv, STORE_SLOT_WINDOW_MAX + 1);
         if (m < 0 || m > STORE_SLOT_WINDOW_MAX) {
                 free(sl);
                 free(rv);

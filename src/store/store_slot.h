@@ -136,4 +136,14 @@ int store_slot_window(struct store *st, int64_t charger_id, int64_t from, int64_
                       struct slot **slots, size_t *n_slots, struct slot_reservation **res,
                       size_t *n_res);
 
+/* For the store's own files (store_search.c): the active reservations
+ * (pending, confirmed, checked in) of the charger overlapping [from, to),
+ * ordered by (ends_at, id) and strictly after the keyset (after_end,
+ * after_id), at most max, on db (a reader, or the writer inside a job).
+ * Returns how many, or <0. */
+struct slot_reservation;
+int store_slot_db_active_res(sqlite3 *db, int64_t charger_id, int64_t from, int64_t to,
+                             int64_t after_end, int64_t after_id, struct slot_reservation *out,
+                             size_t max);
+
 #endif
