@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/listing_cache.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "store/store_document.h"
@@ -31,7 +32,9 @@ int app_init(struct app *a, const struct config *cfg, struct store *st)
                                       cfg->login_window, cfg->login_lockout);
         a->rl_ip = ratelimit_new(100000, (int)cfg->login_max_failures_ip, cfg->login_window,
                                  cfg->login_lockout);
-        if (!a->metrics || !a->rl_account || !a->rl_ip) {
+        if (!a->metrics || !a->rl_account || !a->rl_ip ||
+            (cfg->charging_listing_cache > 0 &&
+             listing_cache_new((size_t)cfg->charging_listing_cache, &a->listings) < 0)) {
                 app_free(a);
                 return -ENOMEM;
         }
@@ -45,6 +48,8 @@ void app_free(struct app *a)
         metrics_free(a->metrics);
         ratelimit_free(a->rl_account);
         ratelimit_free(a->rl_ip);
+        listing_cache_free(a->listings);
+        a->listings = NULL;
         a->metrics = NULL;
         a->rl_account = NULL;
         a->rl_ip = NULL;

@@ -30,6 +30,7 @@
 struct server;
 struct metrics;
 struct ratelimit;
+struct listing_cache;
 
 struct app {
         const struct config *cfg;
@@ -38,6 +39,7 @@ struct app {
         struct metrics *metrics;
         struct ratelimit *rl_account;
         struct ratelimit *rl_ip;
+        struct listing_cache *listings; /* NULL when charging.listing_cache is 0 */
         int64_t started_at;
 };
 

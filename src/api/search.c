@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "api/api_chargers.h"
+#include "api/listing_cache.h"
 #include "api/validate.h"
 #include "domain/geo.h"
 #include "domain/slot.h"
@@ -273,15 +274,48 @@ static json_t *occupancy_json(int occ, int64_t now)
 struct search_render {
         struct api_ctx *c;
         struct store_charger *ch;       /* scratch row, reused per item */
+        struct buf members;             /* one item's listing members */
         struct jw w;                    /* the answer, written as it is found */
         char computed_at[TIME_RFC3339_MAX];
         int err;
 };
 
-/* Called inside the search's read transaction: the charger row is read
- * from the same snapshot the search used. Items are written straight into
- * the answer (jsonw.h): building a jansson tree per item cost more than
- * the search itself. */
+/* The listing members of it into sr->members: from the listing cache when
+ * the revisions the search read match, else read (same snapshot) and
+ * rendered, then cached. */
+static int search_listing(struct search_render *sr, const struct store_search_item *it)
+{
+        struct listing_cache *lc = sr->c->app->listings;
+        struct buf tmp;
+        struct jw tw;
+        int r;
+
+        buf_reset(&sr->members);
+        r = lc ? listing_cache_get(lc, it->id, it->charger_rev, it->host_rev, &sr->members) : 0;
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = store_charger_get_listing(sr->c->app->st, it->id, sr->ch);
+        if (r < 0)
+                return r;
+        buf_init(&tmp, 0);
+        jw_init(&tw, &tmp);
+        jw_obj_begin(&tw, NULL);
+        api_charger_public_write(&tw, sr->ch);
+        jw_obj_end(&tw);
+        r = jw_error(&tw);
+        if (r == 0)
+                r = buf_append(&sr->members, tmp.data + 1, tmp.len - 2);    /* no braces */
+        buf_free(&tmp);
+        if (r == 0 && lc)
+                listing_cache_put(lc, it->id, it->charger_rev, it->host_rev, sr->members.data,
+                                  sr->members.len);
+        return r;
+}
+
+/* Called inside the search's read transaction: the listing is read from
+ * the same snapshot the search used. Items are written straight into the
+ * answer (jsonw.h): building a jansson tree per item cost more than the
+ * search itself. */
 static void search_item(const struct store_search_item *it, void *ud)
 {
         struct search_render *sr = ud;
@@ -289,13 +323,13 @@ static void search_item(const struct store_search_item *it, void *ud)
 
         if (sr->err)
                 return;
-        r = store_charger_get_listing(sr->c->app->st, it->id, sr->ch);
+        r = search_listing(sr, it);
         if (r < 0) {
                 sr->err = r;
                 return;
         }
         jw_obj_begin(&sr->w, NULL);
-        api_charger_public_write(&sr->w, sr->ch);
+        jw_members(&sr->w, sr->members.data, sr->members.len);
         jw_int(&sr->w, "distance_m", (it->distance_mm + 500) / 1000);
         if (it->has_price)
                 jw_int(&sr->w, "price", it->price);
@@ -336,6 +370,7 @@ void api_chargers_search(struct api_ctx *c)
         jw_arr_begin(&sr.w, "items");
         r = store_search_chargers_each(c->app->st, &q, c->now, &res, search_item, &sr);
         free(sr.ch);
+        buf_free(&sr.members);
         if (r == 0)
                 r = sr.err;
         if (r < 0) {

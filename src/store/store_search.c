@@ -36,6 +36,7 @@ struct cand {
         int64_t host_id;
         bool out_of_service;
         bool free;              /* free for the range (always, without one) */
+        int64_t charger_rev, host_rev;  /* the rows' revisions (listing caches) */
         int64_t price;          /* CS-24 fee of the range */
         int occ;                /* occupancy at now, -1 = not known yet */
 };
@@ -232,6 +233,8 @@ static void fetch_row(sqlite3_stmt *s, const struct store_search_query *q, struc
         x->mm = llround(d * 1000.0);
         x->host_id = sqlite3_column_int64(s, 2);
         x->out_of_service = sqlite3_column_int(s, 3) != 0;
+        x->charger_rev = sqlite3_column_int64(s, 4);
+        x->host_rev = sqlite3_column_int64(s, 5);
 }
 
 /*
@@ -244,7 +247,7 @@ static void fetch_row(sqlite3_stmt *s, const struct store_search_query *q, struc
 static int cand_fetch_ranged(sqlite3 *db, const struct page *pg, struct cand *x)
 {
         sqlite3_stmt *s = store_prepare(db,
-                "SELECT c.lat_e6, c.lon_e6, c.host_id, c.out_of_service,"
+                "SELECT c.lat_e6, c.lon_e6, c.host_id, c.out_of_service, c.rev, h.rev,"
                 " sl.id, sl.starts_at, sl.ends_at, sl.hourly_price"
                 " FROM chargers c JOIN hosts h ON h.member_id = c.host_id"
                 " JOIN members m ON m.id = c.host_id"
@@ -268,13 +271,13 @@ static int cand_fetch_ranged(sqlite3 *db, const struct page *pg, struct cand *x)
                         fetch_row(s, q, x);
                 found = 1;
                 /* End order is start order (slots never overlap). */
-                if (sqlite3_column_type(s, 4) == SQLITE_NULL ||
-                    sqlite3_column_int64(s, 5) >= q->to || n == SEARCH_SLOTS_MAX)
+                if (sqlite3_column_type(s, 6) == SQLITE_NULL ||
+                    sqlite3_column_int64(s, 7) >= q->to || n == SEARCH_SLOTS_MAX)
                         break;
-                sl[n].id = sqlite3_column_int64(s, 4);
-                sl[n].starts_at = sqlite3_column_int64(s, 5);
-                sl[n].ends_at = sqlite3_column_int64(s, 6);
-                sl[n].hourly_price = sqlite3_column_int64(s, 7);
+                sl[n].id = sqlite3_column_int64(s, 6);
+                sl[n].starts_at = sqlite3_column_int64(s, 7);
+                sl[n].ends_at = sqlite3_column_int64(s, 8);
+                sl[n].hourly_price = sqlite3_column_int64(s, 9);
                 n++;
                 if (n > 1 && sl[n - 1].starts_at != sl[n - 2].ends_at)
                         break;          /* a gap before `to` already answers no */
@@ -296,8 +299,8 @@ static int cand_fetch(sqlite3 *db, const struct page *pg, struct cand *x)
 
         if (pg->ranged)
                 return cand_fetch_ranged(db, pg, x);
-        s = store_prepare(db, "SELECT c.lat_e6, c.lon_e6, c.host_id, c.out_of_service"
-                              " FROM chargers c JOIN hosts h ON h.member_id = c.host_id"
+        s = store_prepare(db, "SELECT c.lat_e6, c.lon_e6, c.host_id, c.out_of_service,"
+                              " c.rev, h.rev FROM chargers c JOIN hosts h ON h.member_id = c.host_id"
                               " JOIN members m ON m.id = c.host_id" FETCH_WHERE);
         if (!s)
                 return -EIO;
@@ -327,6 +330,8 @@ static void page_offer(struct page *pg, const struct cand *x)
         it->id = x->id;
         it->host_id = x->host_id;
         it->distance_mm = x->mm;
+        it->charger_rev = x->charger_rev;
+        it->host_rev = x->host_rev;
         it->has_price = pg->ranged;
         it->price = pg->ranged ? x->price : 0;
         it->occupancy = x->occ;         /* -1: computed once the page is known */
@@ -356,6 +361,8 @@ static void pend_flush(struct page *pg, struct cands *p, int64_t below_mm)
 
         while (k < p->n && p->v[k].mm < below_mm && pg->out->n < pg->want)
                 page_offer(pg, &p->v[k++]);
+        if (k == 0)
+                return;         /* also: p->v may still be NULL */
         memmove(p->v, p->v + k, (p->n - k) * sizeof(*p->v));
         p->n -= k;
 }

@@ -56,6 +56,10 @@ struct store_search_item {
         bool has_price;                 /* a range was given */
         int64_t price;                  /* CS-24 fee of the range, yen */
         int occupancy;                  /* enum slot_occupancy at now */
+        /* Revisions of the charger's and its host's rows (bumped by every
+         * update): a cached rendering of the public listing is current
+         * while both match. */
+        int64_t charger_rev, host_rev;
 };
 
 struct store_search_result {

@@ -151,6 +151,9 @@ static const struct config_key config_table[] = {
                      366 * DAY, "Longest time range a search or calendar may ask for."),
         ROW_INT("charging.site_max_limit", charging_site_max_limit, "100", 1, 10000,
                 "Largest simultaneous-use limit a site may be given (CS-12)."),
+        ROW_INT("charging.listing_cache", charging_listing_cache, "131072", 0, 16777216,
+                "Chargers whose rendered public listing the search keeps in memory "
+                "(about 600 bytes each; 0 turns the cache off)."),
 };
 
 /* ---- small helpers ------------------------------------------------------ */

@@ -111,6 +111,7 @@ struct config {
         int64_t charging_search_max_radius_m; /* charging.search_max_radius_m */
         int64_t charging_search_max_range;  /* charging.search_max_range, seconds */
         int64_t charging_site_max_limit;    /* charging.site_max_limit */
+        int64_t charging_listing_cache;     /* charging.listing_cache, entries */
 
         /* Not a key: the config file config_load() read, or NULL. Owned. */
         const char *config_file;

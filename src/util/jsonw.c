@@ -208,6 +208,14 @@ void jw_fixed(struct jw *w, const char *key, int64_t v, int decimals)
         jw_put(w, num, (size_t)n);
 }
 
+void jw_members(struct jw *w, const char *members, size_t len)
+{
+        if (len == 0)
+                return;
+        jw_prefix(w, NULL);
+        jw_put(w, members, len);
+}
+
 int jw_error(const struct jw *w)
 {
         if (w->err)

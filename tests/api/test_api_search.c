@@ -120,6 +120,42 @@ static void test_CS_40_search_shows_public_listing_only(void **state)
         api_resp_free(&r);
 }
 
+/* The search keeps rendered listings (listing_cache.c): a change to the
+ * charger or to its host's public name shows in the very next search. */
+static void test_CS_40_search_shows_listing_changes_at_once(void **state)
+{
+        double lat = 35.5, lon = 139.5;
+        int64_t ch = make_charger(&srv, host_token, lat, lon, "");
+        char *path = api_printf("/api/v1/chargers/%lld", (long long)ch);
+        char *hpath = api_printf("/api/v1/hosts/%lld", (long long)host_id);
+        struct api_resp r = search_at(lat, lon, "&radius_m=500");
+
+        assert_string_not_equal(api_json_str(r.json, "items.0.maker"), "New Maker");
+        assert_int_equal(api_json_int(r.json, "items.0.id", 0), ch);
+        api_resp_free(&r);
+        r = call("PATCH", path, host_token,
+                 "{\"maker\":\"New Maker\",\"usage_notes\":\"2 h max\"}");
+        assert_int_equal(r.status, 200);
+        api_resp_free(&r);
+        r = search_at(lat, lon, "&radius_m=500");
+        assert_string_equal(api_json_str(r.json, "items.0.maker"), "New Maker");
+        assert_string_equal(api_json_str(r.json, "items.0.usage_notes"), "2 h max");
+        api_resp_free(&r);
+        r = call("PATCH", hpath, host_token, "{\"display_name\":\"改名した充電スポット\"}");
+        assert_int_equal(r.status, 200);
+        api_resp_free(&r);
+        r = search_at(lat, lon, "&radius_m=500");
+        assert_string_equal(api_json_str(r.json, "items.0.host.display_name"),
+                            "改名した充電スポット");
+        api_resp_free(&r);
+        /* and back, so later tests see the fixture's name */
+        r = call("PATCH", hpath, host_token, "{\"display_name\":\"テスト充電スポット\"}");
+        assert_int_equal(r.status, 200);
+        api_resp_free(&r);
+        free(path);
+        free(hpath);
+}
+
 /* ---- order and paging --------------------------------------------------------------- */
 
 static void test_search_nearest_first_with_cursor(void **state)
@@ -431,6 +467,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_CS_40_search_shows_public_listing_only),
+                cmocka_unit_test(test_CS_40_search_shows_listing_changes_at_once),
                 cmocka_unit_test(test_search_nearest_first_with_cursor),
                 cmocka_unit_test(test_search_lists_only_bookable_chargers),
                 cmocka_unit_test(test_CS_24_search_free_for_range_with_price),
