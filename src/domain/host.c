@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "domain/charger.h"
 #include "domain/member.h"
 #include "util/timeutil.h"
 
@@ -200,14 +201,6 @@ int driver_can_book(const struct driver_state *d, int64_t at, const char **reaso
 
 /* ---- vehicles ------------------------------------------------------------------ */
 
-/* TODO(lead): the same list is defined by domain/charger.h (H2); dedup. */
-const char *const vehicle_connectors[] = {
-        "type1", "type2", "chademo", "ccs1", "ccs2", "gbt", "nacs", "outlet_100v",
-        "outlet_200v", NULL,
-};
-const size_t vehicle_connectors_count =
-        sizeof(vehicle_connectors) / sizeof(vehicle_connectors[0]) - 1;
-
 bool vehicle_powertrain_valid(const char *s)
 {
         return str_is(s, "ev") || str_is(s, "phev");
@@ -215,7 +208,7 @@ bool vehicle_powertrain_valid(const char *s)
 
 bool vehicle_connector_valid(const char *s)
 {
-        return str_in(s, vehicle_connectors);
+        return charger_connector_valid(s);
 }
 
 int vehicle_battery_wh(double kwh, int64_t *wh)

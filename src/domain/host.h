@@ -99,10 +99,8 @@ int driver_can_book(const struct driver_state *d, int64_t at, const char **reaso
 
 /* "ev" or "phev" only: a vehicle must be an EV or a PHEV (art 21.1). */
 bool vehicle_powertrain_valid(const char *s);
-/* One of the connector codes shared with chargers (see vehicle_connectors). */
+/* One of the connector codes shared with chargers (charger_connectors[]). */
 bool vehicle_connector_valid(const char *s);
-extern const char *const vehicle_connectors[];
-extern const size_t vehicle_connectors_count;
 /* Battery capacity in kWh: finite, > 0 and <= VEHICLE_BATTERY_MAX_KWH;
  * *wh gets it in whole Wh (rounded, at least 1). 0 or -EINVAL. */
 int vehicle_battery_wh(double kwh, int64_t *wh);
