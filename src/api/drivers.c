@@ -15,9 +15,8 @@
 #include "domain/member.h"
 #include "store/store_host.h"
 
-/* TODO(lead): config key charging_vehicles_max? Bounds a user-controlled
- * resource; a household rarely has more. */
-#define VEHICLES_MAX 10
+/* Vehicles per user: charging.vehicles_max (a user-controlled resource). */
+#define VEHICLES_MAX(c) ((int)(c)->app->cfg->charging_vehicles_max)
 
 /* The member, and 403 corporation_cannot_be_user for a corporation. */
 static int driver_member(struct api_ctx *c, struct store_member *m)
@@ -252,11 +251,11 @@ void api_me_vehicle_add(struct api_ctx *c)
                 jv_render(&v, c->res);
                 return;
         }
-        r = store_vehicle_add(c->app->st, &veh, VEHICLES_MAX, &c->actor, c->now, &veh.id);
+        r = store_vehicle_add(c->app->st, &veh, VEHICLES_MAX(c), &c->actor, c->now, &veh.id);
         if (r == -ENOSPC) {
                 problem_respond(c->res, 409, "too_many_vehicles",
                                 "A member registers at most %d vehicles; remove one first.",
-                                VEHICLES_MAX);
+                                VEHICLES_MAX(c));
                 return;
         }
         if (r < 0) {
@@ -286,7 +285,7 @@ void api_me_vehicles_list(struct api_ctx *c)
                 return;
         }
         api_json(c, 200, json_pack("{s:o, s:I}", "items", acc.items, "max",
-                                   (json_int_t)VEHICLES_MAX));
+                                   (json_int_t)VEHICLES_MAX(c)));
 }
 
 void api_me_vehicle_remove(struct api_ctx *c)

@@ -22,9 +22,8 @@
 #define HOST_NAME_MAX_CHARS 100
 #define HOST_REASON_MAX_BYTES 400
 #define HOST_LIST_MAX 200
-/* TODO(lead): config key charging_host_admins_max? 20 administrators per
- * corporate host bounds a user-controlled resource. */
-#define HOST_ADMINS_MAX 20
+/* Administrators per corporate host: charging.host_admins_max. */
+#define HOST_ADMINS_MAX(c) ((int)(c)->app->cfg->charging_host_admins_max)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
@@ -512,7 +511,7 @@ void api_host_admins_list(struct api_ctx *c)
                 return;
         }
         api_json(c, 200, json_pack("{s:o, s:I}", "items", acc.items, "max",
-                                   (json_int_t)HOST_ADMINS_MAX));
+                                   (json_int_t)HOST_ADMINS_MAX(c)));
 }
 
 /* The host itself, of a corporation, manages its administrators. */
@@ -593,7 +592,7 @@ void api_host_admin_add(struct api_ctx *c)
         }
         snprintf(a.email, sizeof(a.email), "%s", email);
         json_decref(body);
-        r = store_host_admin_add(c->app->st, id, who.member_id, HOST_ADMINS_MAX, &c->actor,
+        r = store_host_admin_add(c->app->st, id, who.member_id, HOST_ADMINS_MAX(c), &c->actor,
                                  c->now);
         if (r == -EEXIST) {
                 problem_respond(c->res, 409, "already_admin",
@@ -603,7 +602,7 @@ void api_host_admin_add(struct api_ctx *c)
         }
         if (r == -ENOSPC) {
                 problem_respond(c->res, 409, "too_many_admins",
-                                "A host has at most %d administrators.", HOST_ADMINS_MAX);
+                                "A host has at most %d administrators.", HOST_ADMINS_MAX(c));
                 return;
         }
         if (r < 0) {

@@ -154,6 +154,10 @@ static const struct config_key config_table[] = {
         ROW_INT("charging.listing_cache", charging_listing_cache, "131072", 0, 16777216,
                 "Chargers whose rendered public listing the search keeps in memory "
                 "(about 600 bytes each; 0 turns the cache off)."),
+        ROW_INT("charging.host_admins_max", charging_host_admins_max, "20", 1, 1000,
+                "Most administrators a corporate host may appoint (CS-7)."),
+        ROW_INT("charging.vehicles_max", charging_vehicles_max, "10", 1, 1000,
+                "Most vehicles a user may register (CS-23)."),
 };
 
 /* ---- small helpers ------------------------------------------------------ */

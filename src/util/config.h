@@ -112,6 +112,8 @@ struct config {
         int64_t charging_search_max_range;  /* charging.search_max_range, seconds */
         int64_t charging_site_max_limit;    /* charging.site_max_limit */
         int64_t charging_listing_cache;     /* charging.listing_cache, entries */
+        int64_t charging_host_admins_max;   /* charging.host_admins_max */
+        int64_t charging_vehicles_max;      /* charging.vehicles_max */
 
         /* Not a key: the config file config_load() read, or NULL. Owned. */
         const char *config_file;
