@@ -156,6 +156,46 @@ static void test_CS_40_search_shows_listing_changes_at_once(void **state)
         free(hpath);
 }
 
+/* `make run` (serve --demo): the demo driver finds the demo host's five
+ * chargers near Tokyo station, free tomorrow 10:00-12:00, priced, and can
+ * book (declarations and an EV). Its own server: demo data needs an empty
+ * database. */
+static void test_demo_data_has_bookable_chargers(void **state)
+{
+        static const char *const args[] = { "--demo", NULL };
+        struct api_server d = { 0 };
+        struct api_resp r = { 0 };
+        char *range = range_q(tokyo_at(1, 10, 0), tokyo_at(1, 12, 0));
+        char *path, *tok;
+
+        assert_int_equal(api_server_start(&d, args), 0);
+        assert_int_equal(api_call(&d, "POST", "/api/v1/sessions", NULL,
+                                  "{\"email\":\"hanako@demo.enemane.jp\","
+                                  "\"password\":\"demo-member-2026\"}", &r), 0);
+        assert_int_equal(r.status, 201);
+        assert_non_null(api_json_str(r.json, "token"));
+        tok = strdup(api_json_str(r.json, "token"));
+        assert_non_null(tok);
+        api_resp_free(&r);
+        path = api_printf("/api/v1/chargers/search?lat=35.6812&lon=139.7671&radius_m=2000%s",
+                          range);
+        assert_int_equal(api_call(&d, "GET", path, tok, NULL, &r), 0);
+        assert_int_equal(r.status, 200);
+        assert_int_equal(json_array_size(api_json_get(r.json, "items")), 5);
+        assert_string_equal(api_json_str(r.json, "items.0.host.display_name"),
+                            "デモ充電ステーション");
+        assert_true(api_json_int(r.json, "items.0.price", 0) > 0);
+        api_resp_free(&r);
+        assert_int_equal(api_call(&d, "GET", "/api/v1/me/driver", tok, NULL, &r), 0);
+        assert_int_equal(r.status, 200);
+        assert_true(json_is_true(api_json_get(r.json, "can_book")));
+        api_resp_free(&r);
+        free(path);
+        free(range);
+        free(tok);
+        assert_int_equal(api_server_stop(&d), 0);
+}
+
 /* ---- order and paging --------------------------------------------------------------- */
 
 static void test_search_nearest_first_with_cursor(void **state)
@@ -468,6 +508,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_CS_40_search_shows_public_listing_only),
                 cmocka_unit_test(test_CS_40_search_shows_listing_changes_at_once),
+                cmocka_unit_test(test_demo_data_has_bookable_chargers),
                 cmocka_unit_test(test_search_nearest_first_with_cursor),
                 cmocka_unit_test(test_search_lists_only_bookable_chargers),
                 cmocka_unit_test(test_CS_24_search_free_for_range_with_price),
