@@ -208,25 +208,10 @@ struct charger_job {
         struct store_reservation_ref *blocker;
 };
 
-static int charger_create_run(sqlite3 *db, void *arg)
+/* The host-editable fields, bound to ?2 .. ?20 in the same order by the
+ * INSERT and the UPDATE below (site_id .. extendable). */
+static void charger_bind_fields(sqlite3_stmt *s, const struct store_charger *c)
 {
-        struct charger_job *j = arg;
-        const struct store_charger *c = j->c;
-        sqlite3_stmt *s;
-        int r = site_db_check(db, c->site_id, c->host_id);
-
-        if (r < 0)
-                return r;
-        s = store_prepare(db,
-                "INSERT INTO chargers (host_id, site_id, kind, maker, model, output_w, connector,"
-                " postcode, prefecture, city, line1, line2, lat_e6, lon_e6, surroundings,"
-                " access_notes, onsite_reservation, usage_notes, penalty_enabled, extendable,"
-                " qr_token_hash, qr_token, qr_state, qr_issued_at, created_at, updated_at)"
-                " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
-                " ?20,?21,?22,'issued',?23,?23,?23)");
-        if (!s)
-                return -EIO;
-        sqlite3_bind_int64(s, 1, c->host_id);
         bind_site(s, 2, c->site_id);
         sql_bind_text(s, 3, c->kind);
         sql_bind_text(s, 4, c->maker);
@@ -246,6 +231,28 @@ static int charger_create_run(sqlite3 *db, void *arg)
         sql_bind_text(s, 18, c->usage_notes);
         sqlite3_bind_int(s, 19, c->penalty_enabled);
         sqlite3_bind_int(s, 20, c->extendable);
+}
+
+static int charger_create_run(sqlite3 *db, void *arg)
+{
+        struct charger_job *j = arg;
+        const struct store_charger *c = j->c;
+        sqlite3_stmt *s;
+        int r = site_db_check(db, c->site_id, c->host_id);
+
+        if (r < 0)
+                return r;
+        s = store_prepare(db,
+                "INSERT INTO chargers (host_id, site_id, kind, maker, model, output_w, connector,"
+                " postcode, prefecture, city, line1, line2, lat_e6, lon_e6, surroundings,"
+                " access_notes, onsite_reservation, usage_notes, penalty_enabled, extendable,"
+                " qr_token_hash, qr_token, qr_state, qr_issued_at, created_at, updated_at)"
+                " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
+                " ?20,?21,?22,'issued',?23,?23,?23)");
+        if (!s)
+                return -EIO;
+        sqlite3_bind_int64(s, 1, c->host_id);
+        charger_bind_fields(s, c);
         sql_bind_text(s, 21, c->qr_token_hash);
         sql_bind_text(s, 22, c->qr_token);
         sqlite3_bind_int64(s, 23, j->now);
@@ -293,25 +300,7 @@ static int charger_update_run(sqlite3 *db, void *arg)
         if (!s)
                 return -EIO;
         sqlite3_bind_int64(s, 1, c->id);
-        bind_site(s, 2, c->site_id);
-        sql_bind_text(s, 3, c->kind);
-        sql_bind_text(s, 4, c->maker);
-        sql_bind_text(s, 5, c->model);
-        sqlite3_bind_int64(s, 6, c->output_w);
-        sql_bind_text(s, 7, c->connector);
-        sql_bind_text(s, 8, c->postcode);
-        sql_bind_text(s, 9, c->prefecture);
-        sql_bind_text(s, 10, c->city);
-        sql_bind_text(s, 11, c->line1);
-        sql_bind_text(s, 12, c->line2);
-        sqlite3_bind_int64(s, 13, c->lat_e6);
-        sqlite3_bind_int64(s, 14, c->lon_e6);
-        sql_bind_text(s, 15, c->surroundings);
-        sql_bind_text(s, 16, c->access_notes);
-        sqlite3_bind_int(s, 17, c->onsite_reservation);
-        sql_bind_text(s, 18, c->usage_notes);
-        sqlite3_bind_int(s, 19, c->penalty_enabled);
-        sqlite3_bind_int(s, 20, c->extendable);
+        charger_bind_fields(s, c);
         sqlite3_bind_int64(s, 21, j->now);
         r = sql_exec_change(s);
         if (r < 0)
