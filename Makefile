@@ -30,7 +30,7 @@ RUN_HOST := 127.0.0.1
 RUN_PORT := 8080
 RUN_DB := var/enemane.db
 
-SAN_OPTIONS := -Db_sanitize=address,undefined -Db_lundef=false
+SAN_OPTIONS := -Db_sanitize=address,undefined -Db_lundef=false -Dtest_clock=true
 
 .PHONY: all deps build run check bench clean help
 

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/api_resv.h"
+#include "api/mailer.h"
 #include "domain/geo.h"
 #include "domain/member.h"
 #include "domain/slot.h"
@@ -134,6 +136,7 @@ static int serve_run(struct config *cfg, struct store *st)
         struct app app;
         struct server *srv = NULL;
         struct sweeper *sweeper = NULL;
+        struct mailer *mailer = NULL;
         struct server_config sc = {
                 .host = cfg->listen_host,
                 .port = (int)cfg->listen_port,
@@ -174,6 +177,7 @@ static int serve_run(struct config *cfg, struct store *st)
         }
         app.srv = srv;
         api_wallet_register_blockers();
+        api_resv_register_blockers();
         r = sweeper_start(&app, &sweeper);
         if (r < 0) {
                 fprintf(stderr, "enemane: cannot start the background sweeper\n");
@@ -181,6 +185,15 @@ static int serve_run(struct config *cfg, struct store *st)
                 app_free(&app);
                 return r;
         }
+        r = mailer_start(&app, &mailer);
+        if (r < 0) {
+                fprintf(stderr, "enemane: cannot start the mail delivery worker\n");
+                sweeper_stop(sweeper);
+                server_free(srv);
+                app_free(&app);
+                return r;
+        }
+        app.mailer = mailer;
         running_server = srv;
         signal(SIGPIPE, SIG_IGN);
         signal(SIGTERM, on_signal);
@@ -193,6 +206,8 @@ static int serve_run(struct config *cfg, struct store *st)
         r = server_run(srv);
         running_server = NULL;
         sweeper_stop(sweeper);
+        app.mailer = NULL;
+        mailer_stop(mailer);
         log_kv(LOG_INFO, "stopped", NULL);
         server_free(srv);
         app_free(&app);

@@ -31,6 +31,7 @@ struct server;
 struct metrics;
 struct ratelimit;
 struct listing_cache;
+struct mailer;
 
 struct app {
         const struct config *cfg;
@@ -40,6 +41,7 @@ struct app {
         struct ratelimit *rl_account;
         struct ratelimit *rl_ip;
         struct listing_cache *listings; /* NULL when charging.listing_cache is 0 */
+        struct mailer *mailer;          /* outbox delivery (api/mailer.h); NULL = none */
         int64_t started_at;
 };
 
@@ -84,6 +86,9 @@ void api_json(struct api_ctx *c, int status, json_t *obj);
 void api_store_error(struct api_ctx *c, int r, const char *what);
 /* Parses a positive integer path parameter; renders 404 and returns 0 when bad. */
 int64_t api_param_id(struct api_ctx *c, const char *name);
+/* Reads an integer query parameter in [min, max] (absent: *out unchanged);
+ * renders 422 and returns -EINVAL when bad (hosts.c). */
+int api_query_int(struct api_ctx *c, const char *key, int64_t min, int64_t max, int64_t *out);
 /* RFC 3339 string of a unix time, or JSON null for 0. */
 json_t *api_time(int64_t unix_s);
 
@@ -155,6 +160,9 @@ void api_wallet_payout_result(struct api_ctx *c);
 struct sweeper;
 int sweeper_start(struct app *a, struct sweeper **out);
 void sweeper_stop(struct sweeper *s);      /* accepts NULL */
+/* Runs every reservation step due at now (also called by the test clock);
+ * *done (may be NULL) gets how many ran. */
+int sweeper_run_reservations(struct app *a, int64_t now, int *done);
 
 /* Registers the wallet's withdrawal blockers (CS-4). */
 void api_wallet_register_blockers(void);

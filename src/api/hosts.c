@@ -98,8 +98,8 @@ int api_host_acting(struct api_ctx *c, int64_t host_id, bool allow_operator)
 
 /* Reads an integer query parameter in [min, max] (absent: *out unchanged);
  * renders 422 and returns -EINVAL when bad. */
-static int query_int(struct api_ctx *c, const char *key, int64_t min, int64_t max,
-                     int64_t *out)
+int api_query_int(struct api_ctx *c, const char *key, int64_t min, int64_t max,
+                  int64_t *out)
 {
         char *v = NULL, *end = NULL;
         long long n = 0;
@@ -273,8 +273,8 @@ void api_hosts_list(struct api_ctx *c)
         int64_t limit = 50;
         int n;
 
-        if (query_int(c, "after", 0, INT64_MAX, &f.after_id) < 0 ||
-            query_int(c, "limit", 1, HOST_LIST_MAX, &limit) < 0 ||
+        if (api_query_int(c, "after", 0, INT64_MAX, &f.after_id) < 0 ||
+            api_query_int(c, "limit", 1, HOST_LIST_MAX, &limit) < 0 ||
             query_enum(c, "verification", host_verification_valid,
                        "pending, verified, rejected", &verification) < 0 ||
             query_enum(c, "contract", host_contract_valid, "none, active, ended",
@@ -662,8 +662,8 @@ void api_host_actions_list(struct api_ctx *c)
 
         if (!id || api_host_acting(c, id, true) < 0)
                 return;
-        if (query_int(c, "before", 1, INT64_MAX, &before) < 0 ||
-            query_int(c, "limit", 1, HOST_LIST_MAX, &limit) < 0)
+        if (api_query_int(c, "before", 1, INT64_MAX, &before) < 0 ||
+            api_query_int(c, "limit", 1, HOST_LIST_MAX, &limit) < 0)
                 return;
         items = json_array();
         n = store_host_action_list(c->app->st, id, before, (int)limit, action_cb, items);

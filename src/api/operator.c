@@ -15,35 +15,6 @@
 
 #define LIST_MAX 200
 
-/* Reads an integer query parameter in [min, max]; -EINVAL rendered. */
-static int query_int(struct api_ctx *c, const char *key, int64_t min, int64_t max,
-                     int64_t *out)
-{
-        char *v = NULL, *end = NULL;
-        long long n;
-        int r = http_query_get(c->req->query, key, &v);
-
-        if (r == 0)
-                return 0;
-        if (r > 0) {
-                errno = 0;
-                n = strtoll(v, &end, 10);
-                if (!errno && *v && !*end && n >= min && n <= max) {
-                        *out = n;
-                        free(v);
-                        return 0;
-                }
-        }
-        struct jv jv;
-
-        jv_init(&jv);
-        jv_error(&jv, NULL, key, "invalid", "%s must be an integer from %lld to %lld.", key,
-                 (long long)min, (long long)max);
-        jv_render(&jv, c->res);
-        free(v);
-        return -EINVAL;
-}
-
 struct list_acc {
         json_t *items;
         int64_t ids[LIST_MAX];
@@ -86,8 +57,8 @@ void api_op_members_list(struct api_ctx *c)
         int64_t limit = 50;
         int n;
 
-        if (query_int(c, "after", 0, INT64_MAX, &f.after_id) < 0 ||
-            query_int(c, "limit", 1, LIST_MAX, &limit) < 0) {
+        if (api_query_int(c, "after", 0, INT64_MAX, &f.after_id) < 0 ||
+            api_query_int(c, "limit", 1, LIST_MAX, &limit) < 0) {
                 json_decref(acc.items);
                 return;
         }
@@ -273,10 +244,10 @@ void api_op_audit_list(struct api_ctx *c)
         json_t *items = json_array();
         int n;
 
-        if (query_int(c, "subject_id", 1, INT64_MAX, &f.subject_id) < 0 ||
-            query_int(c, "actor_id", 1, INT64_MAX, &f.actor_id) < 0 ||
-            query_int(c, "before", 1, INT64_MAX, &f.before_id) < 0 ||
-            query_int(c, "limit", 1, LIST_MAX, &limit) < 0) {
+        if (api_query_int(c, "subject_id", 1, INT64_MAX, &f.subject_id) < 0 ||
+            api_query_int(c, "actor_id", 1, INT64_MAX, &f.actor_id) < 0 ||
+            api_query_int(c, "before", 1, INT64_MAX, &f.before_id) < 0 ||
+            api_query_int(c, "limit", 1, LIST_MAX, &limit) < 0) {
                 json_decref(items);
                 return;
         }

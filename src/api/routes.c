@@ -6,7 +6,9 @@
 #include "api/api.h"
 #include "api/api_chargers.h"
 #include "api/api_hosts.h"
+#include "api/api_inbox.h"
 #include "api/api_slots.h"
+#include "api/api_resv.h"
 
 #define R(m, p, h, f, n) { HTTP_##m, p, (const void *)(h), f, n }
 
@@ -66,11 +68,14 @@ const struct route api_routes[] = {
         R(POST, "/api/v1/documents", api_document_publish, API_OPERATOR, "documents.publish"),
         R(GET, "/api/v1/documents/{id}", api_document_get, API_PUBLIC, "documents.get"),
 
+#include "api/routes_inbox.inc"
+
 /* Charger sharing (issue 4). Slots' file first: it holds the literal
  * /api/v1/chargers/search, which must come before /api/v1/chargers/{id}. */
 #include "api/routes_slots.inc"
 #include "api/routes_hosts.inc"
 #include "api/routes_chargers.inc"
+#include "api/routes_resv.inc"
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -1,8 +1,15 @@
 /*
  * sweeper.c - the background chores of the server, on one thread: void
- * wallet holds whose timeout passed (they "void themselves", issue 3) and
- * forget webhook signatures too old to be replayed. Runs every
- * ledger.sweep_interval; stops promptly on sweeper_stop().
+ * wallet holds whose timeout passed (they "void themselves", issue 3),
+ * forget webhook signatures too old to be replayed, and run the
+ * reservations' time-driven steps (issue 5: request expiry, no-show,
+ * overdue, overdue close). Runs every ledger.sweep_interval; stops
+ * promptly on sweeper_stop().
+ *
+ * The reservation schedule lives in the database (reservations.due_at),
+ * so it survives restarts, and each step re-checks in its own transaction
+ * that it is still due, so running it twice (or racing a user's check-out)
+ * does nothing the second time.
  */
 #include "api/api.h"
 
@@ -12,7 +19,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/api_resv.h"
 #include "store/store_ledger.h"
+#include "store/store_resv.h"
 #include "store/store_webhook.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -27,6 +36,35 @@ struct sweeper {
         bool stop;
 };
 
+#define RESV_DUE_BATCH 256
+
+int sweeper_run_reservations(struct app *a, int64_t now, int *done)
+{
+        int64_t ids[RESV_DUE_BATCH];
+        struct resv_rules rules;
+        int n, r, total = 0, rounds = 0;
+
+        api_resv_rules(a->cfg, &rules);
+        /* A step may make the next one due at once (overdue, then closed):
+         * repeat while something was done, boundedly. */
+        do {
+                n = store_resv_due(a->st, now, ids, RESV_DUE_BATCH);
+                if (n < 0)
+                        return n;
+                for (int i = 0; i < n; i++) {
+                        r = store_resv_tick(a->st, ids[i], &rules, now, NULL);
+                        if (r == 0)
+                                total++;
+                        else if (r != -EALREADY)
+                                log_kv(LOG_ERROR, "reservation step failed", "error",
+                                       strerror(-r), NULL);
+                }
+        } while (n > 0 && ++rounds < 16);
+        if (done)
+                *done = total;
+        return 0;
+}
+
 static void sweep_once(struct app *a, int64_t now)
 {
         int expired = 0, pruned = 0, r;
@@ -40,6 +78,9 @@ static void sweep_once(struct app *a, int64_t now)
         r = store_webhook_prune(a->st, now - 2 * a->cfg->wallet_webhook_tolerance, &pruned);
         if (r < 0)
                 log_kv(LOG_ERROR, "webhook prune failed", "error", strerror(-r), NULL);
+        r = sweeper_run_reservations(a, now, NULL);
+        if (r < 0)
+                log_kv(LOG_ERROR, "reservation schedule failed", "error", strerror(-r), NULL);
 }
 
 static void *sweeper_main(void *arg)

@@ -9,7 +9,10 @@
 
 #include "http/metrics.h"
 #include "http/server.h"
+#include "api/api_resv.h"
+#include "api/validate.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 
 static const char healthz_body[] = "{\"status\":\"ok\"}";
 
@@ -88,3 +91,40 @@ void api_index(struct api_ctx *c)
 {
         serve_embedded(c, "index.html", "text/html; charset=utf-8");
 }
+
+#ifdef ENEMANE_TEST_CLOCK
+/*
+ * PUT /api/v1/_test/clock (test builds only; release builds have neither
+ * the route nor this code): {"now": RFC 3339} moves the whole server's
+ * clock there, {"now": null} back to the real time. Runs the reservation
+ * steps due at the new time before answering, so a test sees them done.
+ */
+void api_test_clock(struct api_ctx *c)
+{
+        json_t *body, *now;
+        int64_t target = 0, real;
+        int done = 0, r;
+
+        if (api_body_object(c->req, c->res, &body) < 0)
+                return;
+        now = json_object_get(body, "now");
+        if (!now || (!json_is_null(now) &&
+                     (!json_is_string(now) ||
+                      time_parse_rfc3339(json_string_value(now), &target) < 0))) {
+                json_decref(body);
+                problem_respond(c->res, 422, "validation_failed",
+                                "now must be an RFC 3339 time or null.");
+                return;
+        }
+        real = time_now_s() - time_test_offset();
+        time_test_set_offset(json_is_null(now) ? 0 : target - real);
+        json_decref(body);
+        r = sweeper_run_reservations(c->app, time_now_s(), &done);
+        if (r < 0) {
+                api_store_error(c, r, "reservation schedule");
+                return;
+        }
+        api_json(c, 200, json_pack("{s:o, s:i}", "now", api_time(time_now_s()),
+                                   "steps_run", done));
+}
+#endif

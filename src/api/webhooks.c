@@ -18,8 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_resv.h"
 #include "api/validate.h"
 #include "store/store_ledger.h"
+#include "store/store_resv.h"
 #include "store/store_webhook.h"
 #include "util/crypto.h"
 
@@ -119,7 +121,8 @@ void api_wallet_topup(struct api_ctx *c)
         struct ledger_account w;
         struct store_member m;
         const char *txn;
-        int64_t member_id, amount;
+        int64_t member_id, amount, debt_paid = 0;
+        struct resv_rules rules;
         struct jv v;
         json_t *body;
         int r;
@@ -159,6 +162,11 @@ void api_wallet_topup(struct api_ctx *c)
                 return;
         }
         r = store_ledger_execute(c->app->st, &t, 1, &res, c->now, NULL);
+        if (r == 0 && (res.result == LEDGER_OK || res.result == LEDGER_EXISTS)) {
+                /* CS-34: a top-up pays the member's debts first. */
+                api_resv_rules(c->app->cfg, &rules);
+                r = store_resv_settle_debts(c->app->st, member_id, &rules, c->now, &debt_paid);
+        }
         if (r == 0)
                 r = store_ledger_account_get(c->app->st, w.id, &w);
         if (r < 0) {
@@ -178,9 +186,10 @@ void api_wallet_topup(struct api_ctx *c)
                 return;
         }
         api_json(c, res.result == LEDGER_OK ? 201 : 200,
-                 json_pack("{s:s, s:I, s:I, s:I}", "transfer_id", t.id,
+                 json_pack("{s:s, s:I, s:I, s:I, s:I}", "transfer_id", t.id,
                            "member_id", (json_int_t)member_id, "amount", (json_int_t)t.amount,
-                           "balance", (json_int_t)ledger_balance(&w)));
+                           "balance", (json_int_t)ledger_balance(&w),
+                           "debt_paid", (json_int_t)debt_paid));
 }
 
 /* ---- POST /api/v1/wallet/payouts/{transfer_id}/result ---------------------- */

@@ -529,3 +529,28 @@ bool resv_checkin_distance_ok(const struct resv_rules *r, double distance_m)
         /* NaN compares false: refused. */
         return distance_m >= 0 && distance_m <= (double)r->checkin_distance_m;
 }
+
+int64_t resv_due_at(const struct resv_rules *r, enum resv_state s, int64_t expires_at,
+                    int64_t ends_at, enum resv_event *ev)
+{
+        int64_t at = 0;
+
+        switch (s) {
+        case RESV_REQUESTED:
+                *ev = RESV_EV_EXPIRE;
+                return expires_at;
+        case RESV_CONFIRMED:
+                *ev = RESV_EV_NO_SHOW;
+                return ends_at;
+        case RESV_CHECKED_IN:
+                *ev = RESV_EV_BECOME_OVERDUE;
+                return ends_at;
+        case RESV_OVERDUE:
+                if (resv_overdue_close_at(r, ends_at, &at) < 0)
+                        at = INT64_MAX;
+                *ev = RESV_EV_CLOSE_OVERDUE;
+                return at;
+        default:
+                return 0;
+        }
+}

@@ -238,6 +238,18 @@ int resv_extension_fee(const struct resv_rules *r, int64_t hourly_price, int64_t
 /* min(starts_at, sent_at + request_expiry_s). */
 int resv_request_expiry(const struct resv_rules *r, int64_t sent_at, int64_t starts_at,
                         int64_t *expires_at);
+/* ---- the schedule (time-driven transitions) ----------------------------------------- */
+
+/*
+ * When the scheduler must next look at a reservation in state s, and what
+ * it does then: requested -> expire at expires_at (CS-14); confirmed ->
+ * no_show at ends_at; checked_in -> become_overdue at ends_at; overdue ->
+ * close_overdue at ends_at + overdue_close_after_s (CS-33). 0 and *ev
+ * untouched for a final state (nothing is due).
+ */
+int64_t resv_due_at(const struct resv_rules *r, enum resv_state s, int64_t expires_at,
+                    int64_t ends_at, enum resv_event *ev);
+
 /* CS-29: a location within checkin_distance_m (inclusive) of the charger. */
 bool resv_checkin_distance_ok(const struct resv_rules *r, double distance_m);
 

@@ -9,6 +9,8 @@
 #include "store/store.h"
 #include "store/store_charger.h"
 #include "store/store_host.h"
+#include "store/store_notify.h"
+#include "store/store_resv.h"
 #include "store/store_slot.h"
 
 static const char m001_members[] =
@@ -207,6 +209,9 @@ const struct store_migration store_migrations[] = {
         { 5, "hosts, administrators, host action log, drivers, vehicles", store_m005_sql },
         { 6, "chargers, QR codes, photos, notes, sites, limit applications", store_m006_sql },
         { 7, "slots and reservations", store_m007_sql },
+        { 8, "reservation lifecycle: states, money, events, debts, calendar feeds",
+          store_m008_sql },
+        { 9, "notification inbox and mail outbox", store_m009_sql },
 };
 
 const size_t store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);

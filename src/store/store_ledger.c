@@ -468,6 +468,21 @@ int store_ledger_execute(struct store *st, struct ledger_transfer *t, size_t n,
         return store_write(st, ledger_exec_job_run, &j);
 }
 
+int store_ledger_db_execute(sqlite3 *db, struct ledger_transfer *t, size_t n,
+                            struct store_ledger_result *results, int64_t now)
+{
+        struct ledger_exec_job j;
+
+        if (!db || !t || !results || n == 0 || n > LEDGER_CHAIN_MAX)
+                return -EINVAL;
+        j.t = t;
+        j.n = n;
+        j.results = results;
+        j.now = now;
+        j.audit = NULL;
+        return ledger_exec_job_run(db, &j);
+}
+
 /* ---- expiry sweep -------------------------------------------------------- */
 
 struct ledger_expire_job {
@@ -605,6 +620,26 @@ int store_ledger_member_account(struct store *st, int64_t member_id, int code,
         if (r != -ENOENT)
                 return r;
         return store_write(st, ledger_member_job_run, &j);
+}
+
+int store_ledger_db_member_account(sqlite3 *db, int64_t member_id, int code, int64_t now,
+                                   struct ledger_account *out)
+{
+        struct ledger_member_job j = { member_id, code, now, out };
+        int r;
+
+        if (!db || !out || member_id <= 0 ||
+            (code != LEDGER_ACC_WALLET && code != LEDGER_ACC_DEBT))
+                return -EINVAL;
+        r = ledger_db_member_account(db, member_id, code, out);
+        if (r != -ENOENT)
+                return r;
+        return ledger_member_job_run(db, &j);
+}
+
+int store_ledger_db_account(sqlite3 *db, int64_t id, struct ledger_account *out)
+{
+        return ledger_db_account(db, id, out);
 }
 
 int store_ledger_account_get(struct store *st, int64_t id, struct ledger_account *out)

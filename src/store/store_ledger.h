@@ -128,4 +128,15 @@ int store_ledger_sums(struct store *st, struct store_ledger_sums *out);
 int store_ledger_member_blockers(struct store *st, int64_t member_id, int64_t *held,
                                  int64_t *debt);
 
+/* ---- for the store's own files (inside a write job on the writer's db) ---- */
+
+/* store_ledger_execute()'s work on db, inside the caller's write job (so a
+ * reservation's state change and its money are one transaction). */
+int store_ledger_db_execute(sqlite3 *db, struct ledger_transfer *t, size_t n,
+                            struct store_ledger_result *results, int64_t now);
+/* The member's wallet or debt account, created when missing. */
+int store_ledger_db_member_account(sqlite3 *db, int64_t member_id, int code, int64_t now,
+                                   struct ledger_account *out);
+int store_ledger_db_account(sqlite3 *db, int64_t id, struct ledger_account *out);
+
 #endif

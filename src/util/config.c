@@ -158,6 +158,62 @@ static const struct config_key config_table[] = {
                 "Most administrators a corporate host may appoint (CS-7)."),
         ROW_INT("charging.vehicles_max", charging_vehicles_max, "10", 1, 1000,
                 "Most vehicles a user may register (CS-23)."),
+        ROW_DURATION("charging.cancel_free_before", resv_cancel_free_before, "48h", 0,
+                     3660 * DAY, "A user cancels a confirmed booking free of charge this long "
+                     "or longer before its start (CS-27)."),
+        ROW_DURATION("charging.cancel_half_before", resv_cancel_half_before, "24h", 0,
+                     3660 * DAY, "From this long before the start (and under "
+                     "charging.cancel_free_before) a user's cancellation costs "
+                     "charging.cancel_half_pct of the fee; closer to the start, "
+                     "charging.cancel_late_pct (CS-27)."),
+        ROW_INT("charging.cancel_half_pct", resv_cancel_half_pct, "50", 0, 100,
+                "Cancellation fee in percent of the booking fee, rounded down (CS-27)."),
+        ROW_INT("charging.cancel_late_pct", resv_cancel_late_pct, "100", 0, 100,
+                "Cancellation fee in percent close to the start (CS-27)."),
+        ROW_DURATION("charging.host_self_cancel_before", resv_host_self_cancel_before, "168h",
+                     0, 3660 * DAY, "A host may cancel a confirmed booking itself, free, only "
+                     "more than this long before its start; later only the operator can, "
+                     "charging an individual host charging.host_cancel_fee (CS-17)."),
+        ROW_INT("charging.host_cancel_fee", resv_host_cancel_fee, "2200", 0, 100000000,
+                "Handling fee in yen an individual host pays for a late cancellation (CS-17)."),
+        ROW_INT("charging.nonperformance_fee", resv_nonperformance_fee, "2200", 0, 100000000,
+                "Handling fee in yen an individual host pays for non-performance (CS-20)."),
+        ROW_DURATION("charging.substitute_within", resv_substitute_within, "168h", 0,
+                     3660 * DAY, "Substitute chargers are offered when an operator cancels "
+                     "a booking this long or less before its start (CS-20, CS-28)."),
+        ROW_INT("charging.substitutes_max", resv_substitutes_max, "5", 0, 50,
+                "Most substitute chargers offered (CS-28)."),
+        ROW_INT("charging.platform_fee_pct", resv_platform_fee_pct, "10", 0, 100,
+                "Platform fee in percent of what a host receives, rounded down (CS-19)."),
+        ROW_INT("charging.penalty_share_pct", resv_penalty_share_pct, "20", 0, 100,
+                "Operator's share in percent of a penalty once paid (CS-21)."),
+        ROW_INT("charging.overstay_multiplier", resv_overstay_multiplier, "2", 0, 100,
+                "Overstay penalty = this x hourly price x overtime (CS-33)."),
+        ROW_DURATION("charging.unproven_overtime", resv_unproven_overtime, "24h", 0,
+                     366 * DAY, "Overtime counted when a booking is never checked out and "
+                     "the real end cannot be proven (CS-33)."),
+        ROW_DURATION("charging.unproven_max_booking", resv_unproven_max_booking, "24h", 0,
+                     366 * DAY, "charging.unproven_overtime applies to bookings up to this "
+                     "long; longer ones count their own duration (CS-33)."),
+        ROW_DURATION("charging.overdue_close_after", resv_overdue_close_after, "24h", 0,
+                     366 * DAY, "The system closes a booking not checked out this long "
+                     "after its end (CS-33)."),
+        ROW_DURATION("charging.request_expiry", resv_request_expiry, "24h", MINUTE,
+                     366 * DAY, "An undecided request expires this long after it was sent, "
+                     "or at its start if that is earlier (CS-14)."),
+        ROW_INT("charging.checkin_distance_m", resv_checkin_distance_m, "200", 1, 100000,
+                "Farthest a check-in location may be from the charger, in metres (CS-29)."),
+        ROW_DURATION("charging.booking_max_duration", resv_max_duration, "7d", MINUTE,
+                     366 * DAY, "Longest booking a user may request."),
+        ROW_STRING("mail.smtp_relay", mail_smtp_relay, "", 0,
+                   "SMTP relay (host:port) the outbox is delivered through; empty keeps "
+                   "mail in the outbox (CS-39)."),
+        ROW_STRING("mail.from", mail_from, "enemane@localhost", 3,
+                   "Sender address of notification mail."),
+        ROW_INT("mail.retry_max", mail_retry_max, "8", 1, 100,
+                "Delivery attempts before a mail is marked failed."),
+        ROW_DURATION("mail.retry_base", mail_retry_base, "30s", 1, DAY,
+                     "Wait before the first retry; doubled after each failed attempt."),
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -631,6 +687,10 @@ int config_validate(const struct config *c, char *err, size_t errlen)
         if (key && !cert)
                 return config_fail(err, errlen, NULL, -EINVAL,
                                    "tls.key is set but tls.cert is not: set both or neither");
+        if (c->resv_cancel_half_before > c->resv_cancel_free_before)
+                return config_fail(err, errlen, NULL, -EINVAL,
+                                   "charging.cancel_half_before must not exceed "
+                                   "charging.cancel_free_before");
         if (1440 % c->charging_grid_minutes != 0)
                 return config_fail(err, errlen, NULL, -EINVAL,
                                    "charging.grid_minutes is %lld: it must divide a day "

@@ -115,6 +115,32 @@ struct config {
         int64_t charging_host_admins_max;   /* charging.host_admins_max */
         int64_t charging_vehicles_max;      /* charging.vehicles_max */
 
+        /* Reservation rules (issue 5, CS-14 to CS-34): see domain/resv.h. */
+        int64_t resv_cancel_free_before;    /* charging.cancel_free_before, seconds */
+        int64_t resv_cancel_half_before;    /* charging.cancel_half_before, seconds */
+        int64_t resv_cancel_half_pct;       /* charging.cancel_half_pct */
+        int64_t resv_cancel_late_pct;       /* charging.cancel_late_pct */
+        int64_t resv_host_self_cancel_before; /* charging.host_self_cancel_before, seconds */
+        int64_t resv_host_cancel_fee;       /* charging.host_cancel_fee, yen */
+        int64_t resv_nonperformance_fee;    /* charging.nonperformance_fee, yen */
+        int64_t resv_substitute_within;     /* charging.substitute_within, seconds */
+        int64_t resv_substitutes_max;       /* charging.substitutes_max */
+        int64_t resv_platform_fee_pct;      /* charging.platform_fee_pct */
+        int64_t resv_penalty_share_pct;     /* charging.penalty_share_pct */
+        int64_t resv_overstay_multiplier;   /* charging.overstay_multiplier */
+        int64_t resv_unproven_overtime;     /* charging.unproven_overtime, seconds */
+        int64_t resv_unproven_max_booking;  /* charging.unproven_max_booking, seconds */
+        int64_t resv_overdue_close_after;   /* charging.overdue_close_after, seconds */
+        int64_t resv_request_expiry;        /* charging.request_expiry, seconds */
+        int64_t resv_checkin_distance_m;    /* charging.checkin_distance_m */
+        int64_t resv_max_duration;          /* charging.booking_max_duration, seconds */
+
+        /* Notifications (CS-39): inbox and mail outbox. */
+        const char *mail_smtp_relay;        /* mail.smtp_relay, host:port, "" = no delivery */
+        const char *mail_from;              /* mail.from */
+        int64_t mail_retry_max;             /* mail.retry_max, attempts */
+        int64_t mail_retry_base;            /* mail.retry_base, seconds */
+
         /* Not a key: the config file config_load() read, or NULL. Owned. */
         const char *config_file;
 };

@@ -10,12 +10,32 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef ENEMANE_TEST_CLOCK
+/* Test builds only: seconds added to the wall clock (PUT /api/v1/_test/clock). */
+static _Atomic int64_t time_offset_s;
+
+void time_test_set_offset(int64_t offset_s)
+{
+        time_offset_s = offset_s;
+}
+
+int64_t time_test_offset(void)
+{
+        return time_offset_s;
+}
+#endif
+
 int64_t time_now_us(void)
 {
         struct timespec ts;
+        int64_t us;
 
         clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+#ifdef ENEMANE_TEST_CLOCK
+        us += time_offset_s * 1000000;
+#endif
+        return us;
 }
 
 int64_t time_now_s(void)

@@ -20,6 +20,14 @@ int64_t time_now_us(void);      /* wall clock, UTC */
 int64_t time_now_s(void);
 int64_t time_mono_us(void);     /* monotonic, for durations */
 
+#ifdef ENEMANE_TEST_CLOCK
+/* Test builds only (meson -Dtest_clock=true): shift the wall clock of the
+ * whole process by offset_s seconds, so time-driven transitions can be
+ * tested without waiting. Release builds do not have these. */
+void time_test_set_offset(int64_t offset_s);
+int64_t time_test_offset(void);
+#endif
+
 /* "2026-11-22T11:05:12+09:00" (seconds precision) into out. */
 void time_format_rfc3339(int64_t unix_s, char out[TIME_RFC3339_MAX]);
 /* "2026-11-22T02:05:12.123Z" (UTC, milliseconds) for logs. */
