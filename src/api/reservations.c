@@ -21,6 +21,7 @@
 
 #include "api/api_hosts.h"
 #include "api/api_resv.h"
+#include "api/mailer.h"
 #include "api/validate.h"
 #include "domain/charger.h"
 #include "domain/geo.h"
@@ -257,6 +258,7 @@ static void resv_step(struct api_ctx *c, const struct store_resv *r, struct stor
                 resv_error(c, rc, &why);
                 return;
         }
+        mailer_kick(c->app->mailer);    /* the notices of the step */
         o = api_resv_json(&out);
         if (o)
                 json_object_set_new(o, "money", money_json(&m));
@@ -364,6 +366,7 @@ static void resv_create_common(struct api_ctx *c, struct store_resv_new *n)
                 resv_error(c, rc, &why);
                 return;
         }
+        mailer_kick(c->app->mailer);
         api_json(c, 201, api_resv_json(&out));
 }
 

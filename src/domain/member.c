@@ -858,6 +858,10 @@ const struct member_suspend_reason member_suspend_reasons[] = {
         { "unfit_conduct",
           "Other conduct unfit for a member",
           "その他会員としてふさわしくない行為があった" },
+        /* Charger sharing terms art 29 (CS-35), after the art 3 list. */
+        { "user_obligations_breach",
+          "Breach of a user's obligations (charger sharing art 21, 22, 31) or the switch terms",
+          "利用者の義務（第21条、第22条、第31条）または通電スイッチ利用規約への違反" },
 };
 
 const size_t member_suspend_reasons_count = MEMBER_NELEMS(member_suspend_reasons);

@@ -67,7 +67,7 @@ static void test_CS_3_suspension_reasons_fixed_list(void **state)
 
         assert_int_equal(api_call(&srv, "GET", "/api/v1/suspension-reasons", NULL, NULL, &r), 0);
         assert_int_equal(r.status, 200);
-        assert_int_equal(json_array_size(api_json_get(r.json, "items")), 13);
+        assert_int_equal(json_array_size(api_json_get(r.json, "items")), 14);
         assert_string_equal(api_json_str(r.json, "items.0.code"), "past_revocation");
         assert_non_null(api_json_str(r.json, "items.0.label_ja"));
         api_resp_free(&r);

@@ -1205,7 +1205,17 @@ static void test_CS_39_transitions_reach_inbox_and_mail(void **state)
         assert_non_null(strstr(r.body, "reservation.approve"));
         api_resp_free(&r);
         /* both reached the mail relay */
-        assert_true(smtp_sink_wait(sink, before + 2, 15000) >= before + 2);
+        assert_int_equal(smtp_sink_wait(sink, before + 2, 15000), 0);
+        {
+                char rcpt[128];
+                char *data = NULL;
+
+                assert_int_equal(smtp_sink_message(sink, before, NULL, 0, rcpt, sizeof(rcpt),
+                                                   &data, NULL), 0);
+                assert_non_null(strstr(rcpt, "@resv.test"));
+                assert_non_null(strstr(data, "Subject: =?UTF-8?B?"));
+                free(data);
+        }
         world_free(&w);
 }
 
@@ -1265,6 +1275,24 @@ static void test_issue5_schedule_survives_restart(void **state)
         clock_at(now + 25 * H);
         assert_state(id, "expired");
         assert_int_equal(wallet_of(w.drv_id).held, 0);
+        world_free(&w);
+}
+
+static void test_CS_35_operator_suspends_a_user_for_breach(void **state)
+{
+        struct world w;
+        long long s = tokyo_at(3, 10, 0);
+        struct api_resp r;
+
+        world_new(&w, "individual", 600, 5000);
+        r = callf("POST", op, "{\"reason\":\"user_obligations_breach\",\"note\":\"art 31\"}",
+                  "/api/v1/members/%lld/suspension", (long long)w.drv_id);
+        expect(&r, 200);
+        assert_string_equal(api_json_str(r.json, "suspension.reason"), "user_obligations_breach");
+        api_resp_free(&r);
+        r = request(w.drv, w.charger, w.vehicle, s, s + H);
+        assert_int_equal(r.status, 401);
+        api_resp_free(&r);
         world_free(&w);
 }
 
@@ -1375,6 +1403,7 @@ int main(void)
                 cmocka_unit_test(test_CS_4_live_reservations_block_withdrawal),
                 cmocka_unit_test(test_CS_39_transitions_reach_inbox_and_mail),
                 cmocka_unit_test(test_issue5_lists_and_calendar_feed),
+                cmocka_unit_test(test_CS_35_operator_suspends_a_user_for_breach),
                 cmocka_unit_test(test_issue5_64_users_race_for_one_range),
                 cmocka_unit_test(test_issue5_schedule_survives_restart),
         };

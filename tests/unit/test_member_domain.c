@@ -892,12 +892,13 @@ static void test_CS_2_birth_date_valid(void **state)
 
 static void test_CS_3_suspend_reasons_fixed_list(void **state)
 {
-        /* The codes of terms article 3 (1)..(13), in order. */
+        /* The codes of terms article 3 (1)..(13), in order, then CS-35's (art 29). */
         static const char *const codes[] = {
                 "past_revocation", "false_information", "law_or_terms_violation",
                 "duplicate_registration", "insolvency", "unreachable", "fraudulent_use",
                 "wallet_missing", "host_wallet_contract_ended", "inactive",
                 "antisocial_forces", "violent_demands", "unfit_conduct",
+                "user_obligations_breach",
         };
         size_t i, j;
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "domain/resv.h"
+#include "domain/resv_money.h"
 
 /* ---- helpers --------------------------------------------------------- */
 
@@ -678,6 +679,138 @@ static void test_CS_33_unproven_overtime_24h(void **state)
         assert_int_equal(resv_overdue_close_at(&r, INT64_MAX, &at), -EOVERFLOW);
 }
 
+/* ---- the money of each step (resv_money.h) ----------------------------------------------- */
+
+static const struct resv_accounts ACC = { .user_wallet = 10, .user_debt = 11,
+                                          .host_wallet = 20, .host_debt = 21, .escrow = 1,
+                                          .fee_revenue = 2, .penalty_share = 3 };
+
+static void test_CS_19_settle_posts_the_hold_and_splits_platform_fee(void **state)
+{
+        struct resv_rules r;
+        struct resv_postings p;
+        int64_t plat, net;
+
+        resv_rules_default(&r);
+        resv_postings_init(&p);
+        assert_int_equal(resv_add_settle(&p, &r, 7, 2, 2400, 2400, LEDGER_FEE, "fee", &ACC,
+                                         &plat, &net), 0);
+        assert_int_equal(plat, 240);
+        assert_int_equal(net, 2160);
+        assert_int_equal(p.n, 3);
+        assert_string_equal(p.t[0].id, "resv:7:h2:post");
+        assert_string_equal(p.t[0].pending_id, "resv:7:h2");
+        assert_int_equal(p.t[0].flags, LEDGER_POST_PENDING);
+        assert_int_equal(p.t[0].amount, 2400);
+        assert_int_equal(p.t[1].debit_account_id, ACC.escrow);
+        assert_int_equal(p.t[1].credit_account_id, ACC.host_wallet);
+        assert_int_equal(p.t[1].amount, 2160);
+        assert_int_equal(p.t[2].credit_account_id, ACC.fee_revenue);
+        assert_int_equal(p.t[2].amount, 240);
+        assert_int_equal(p.t[2].code, LEDGER_PLATFORM_FEE);
+        resv_postings_link(&p);
+        assert_true(p.t[0].flags & LEDGER_LINKED);
+        assert_false(p.t[2].flags & LEDGER_LINKED);
+        /* CS-27: charging part of the hold posts only that part; nothing = void */
+        resv_postings_init(&p);
+        assert_int_equal(resv_add_settle(&p, &r, 7, 1, 1001, 500, LEDGER_CANCELLATION_FEE,
+                                         "cxl", &ACC, &plat, &net), 0);
+        assert_int_equal(p.t[0].amount, 500);
+        assert_int_equal(plat, 50);
+        resv_postings_init(&p);
+        assert_int_equal(resv_add_settle(&p, &r, 7, 1, 1001, 0, LEDGER_CANCELLATION_FEE, "cxl",
+                                         &ACC, &plat, &net), 0);
+        assert_int_equal(p.n, 1);
+        assert_int_equal(p.t[0].flags, LEDGER_VOID_PENDING);
+        assert_int_equal(resv_add_settle(&p, &r, 7, 1, 1001, 1002, LEDGER_FEE, "fee", &ACC,
+                                         &plat, &net), -EINVAL);
+        /* a free booking has no hold: nothing to settle */
+        resv_postings_init(&p);
+        assert_int_equal(resv_add_settle(&p, &r, 7, 0, 0, 0, LEDGER_FEE, "fee", &ACC, &plat,
+                                         &net), 0);
+        assert_int_equal(p.n, 0);
+}
+
+static void test_CS_34_charge_takes_what_the_wallet_has_and_posts_the_rest_as_debt(void **state)
+{
+        struct resv_rules r;
+        struct resv_postings p;
+        struct resv_charge c = { .amount = 80, .available = 30, .payer_wallet = ACC.user_wallet,
+                                 .payer_debt = ACC.user_debt, .creditor = ACC.host_wallet,
+                                 .receivable = ACC.escrow, .code = LEDGER_PENALTY, .tag = "pen",
+                                 .share_from = ACC.host_wallet, .share_to = ACC.penalty_share,
+                                 .pay_share = 1 };
+        int64_t paid, owed, share;
+
+        resv_rules_default(&r);
+        resv_postings_init(&p);
+        assert_int_equal(resv_add_charge(&p, &r, 9, &c, &paid, &owed, &share), 0);
+        assert_int_equal(paid, 30);
+        assert_int_equal(owed, 50);
+        assert_int_equal(share, 6);             /* CS-21: 20 % of what was paid */
+        assert_int_equal(p.n, 3);
+        assert_string_equal(p.t[0].id, "resv:9:pen");
+        assert_int_equal(p.t[0].amount, 30);
+        assert_string_equal(p.t[1].id, "resv:9:pen-share");
+        assert_int_equal(p.t[1].amount, 6);
+        assert_string_equal(p.t[2].id, "resv:9:pen-debt");
+        assert_int_equal(p.t[2].debit_account_id, ACC.user_debt);
+        assert_int_equal(p.t[2].credit_account_id, ACC.escrow);
+        assert_int_equal(p.t[2].amount, 50);
+        /* an empty wallet: all debt, no share yet */
+        c.available = 0;
+        resv_postings_init(&p);
+        assert_int_equal(resv_add_charge(&p, &r, 9, &c, &paid, &owed, &share), 0);
+        assert_int_equal(p.n, 1);
+        assert_int_equal(share, 0);
+        assert_int_equal(owed, 80);
+}
+
+static void test_CS_21_shares_of_repayments_add_up_to_the_floor_of_the_whole(void **state)
+{
+        struct resv_rules r;
+        struct resv_postings p;
+        struct resv_repay d = { .debt_id = 4, .penalty = 1, .payer_wallet = 10, .payer_debt = 11,
+                                .escrow = 1, .host_wallet = 20, .penalty_share = 3 };
+        int64_t share, total = 0, paid = 0;
+        static const int64_t pays[] = { 3, 3, 3, 3, 3, 2, 2, 1 };     /* 20 in all */
+
+        resv_rules_default(&r);
+        for (size_t i = 0; i < sizeof(pays) / sizeof(pays[0]); i++) {
+                resv_postings_init(&p);
+                d.n = (int)i + 1;
+                d.pay = pays[i];
+                d.paid_before = paid;
+                assert_int_equal(resv_add_repay(&p, &r, &d, &share), 0);
+                assert_int_equal(p.t[0].amount, pays[i]);
+                assert_int_equal(p.t[1].amount, pays[i]);
+                total += share;
+                paid += pays[i];
+        }
+        assert_int_equal(total, 4);             /* floor(20 x 20 %), not 0 from each piece */
+        d.pay = 0;
+        assert_int_equal(resv_add_repay(&p, &r, &d, &share), -EINVAL);
+}
+
+static void test_issue5_schedule_of_each_state(void **state)
+{
+        struct resv_rules r;
+        enum resv_event ev = RESV_EV_APPROVE;
+
+        resv_rules_default(&r);
+        assert_int_equal(resv_due_at(&r, RESV_REQUESTED, 500, 900, &ev), 500);
+        assert_int_equal(ev, RESV_EV_EXPIRE);
+        assert_int_equal(resv_due_at(&r, RESV_CONFIRMED, 500, 900, &ev), 900);
+        assert_int_equal(ev, RESV_EV_NO_SHOW);
+        assert_int_equal(resv_due_at(&r, RESV_CHECKED_IN, 500, 900, &ev), 900);
+        assert_int_equal(ev, RESV_EV_BECOME_OVERDUE);
+        assert_int_equal(resv_due_at(&r, RESV_OVERDUE, 500, 900, &ev), 900 + 24 * 3600);
+        assert_int_equal(ev, RESV_EV_CLOSE_OVERDUE);
+        ev = RESV_EV_APPROVE;
+        assert_int_equal(resv_due_at(&r, RESV_COMPLETED, 500, 900, &ev), 0);
+        assert_int_equal(ev, RESV_EV_APPROVE);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -709,6 +842,10 @@ int main(void)
                 cmocka_unit_test(test_CS_32_not_extendable_charger),
                 cmocka_unit_test(test_CS_33_overtime_started_minutes),
                 cmocka_unit_test(test_CS_33_unproven_overtime_24h),
+                cmocka_unit_test(test_CS_19_settle_posts_the_hold_and_splits_platform_fee),
+                cmocka_unit_test(test_CS_34_charge_takes_what_the_wallet_has_and_posts_the_rest_as_debt),
+                cmocka_unit_test(test_CS_21_shares_of_repayments_add_up_to_the_floor_of_the_whole),
+                cmocka_unit_test(test_issue5_schedule_of_each_state),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
