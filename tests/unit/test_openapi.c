@@ -483,6 +483,12 @@ static void test_every_operation_routed(void **state)
         for (int i = 0; i < d->n_ops; i++) {
                 if (route_exists(d->ops[i].method, d->ops[i].path))
                         continue;
+#ifndef ENEMANE_TEST_CLOCK
+                /* Test-only routes (/api/v1/_test/..., -Dtest_clock=true)
+                 * are documented but not built into a release router. */
+                if (strncmp(d->ops[i].path, "/api/v1/_test/", strlen("/api/v1/_test/")) == 0)
+                        continue;
+#endif
                 report_add(extra, sizeof(extra), "  %s %s (line %d)", d->ops[i].method,
                            d->ops[i].path, d->ops[i].line);
                 n++;
