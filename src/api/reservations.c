@@ -143,7 +143,7 @@ static void resv_error(struct api_ctx *c, int r, const struct store_resv_why *wh
                 problem_set_int(p, "needed", why->needed);
                 problem_set_int(p, "shortfall", why->needed - why->available);
                 break;
-        case -EBUSY:
+        case -EADDRINUSE:
                 p = problem_new(409, "range_taken",
                                 "The charger is already reserved in that time range.");
                 break;
@@ -647,7 +647,16 @@ static json_t *substitutes(struct api_ctx *c, const struct store_resv *r)
         q.radius_m = c->app->cfg->charging_search_max_radius_m < SUBSTITUTE_RADIUS_M
                              ? c->app->cfg->charging_search_max_radius_m
                              : SUBSTITUTE_RADIUS_M;
-        q.from = r->starts_at > c->now ? r->starts_at : r->starts_at;
+        /* the rest of the booking: from the grid step holding now once started */
+        q.from = r->starts_at;
+        if (r->starts_at <= c->now) {
+                int64_t grid = c->app->cfg->charging_grid_minutes * 60;
+                int64_t local = c->now + TIME_DISPLAY_OFFSET_S;
+
+                q.from = c->now - ((local % grid) + grid) % grid;
+        }
+        if (q.from >= r->ends_at)
+                return a;
         q.to = r->ends_at;
         q.onsite = 0;
         q.limit = (int)c->app->cfg->resv_substitutes_max;

@@ -324,7 +324,7 @@ static int window_load(sqlite3 *db, int64_t charger_id, int64_t from, int64_t to
 
 /*
  * The fee of [from, to) on the charger and the price at its end; -ERANGE
- * when slots do not cover it, -EBUSY (why->conflict_id) when an active
+ * when slots do not cover it, -EADDRINUSE (why->conflict_id) when an active
  * reservation other than self_id overlaps it.
  */
 static int range_quote(sqlite3 *db, int64_t charger_id, int64_t from, int64_t to,
@@ -343,7 +343,7 @@ static int range_quote(sqlite3 *db, int64_t charger_id, int64_t from, int64_t to
         for (int i = 0; r == 0 && i < w.k; i++) {
                 if (w.others[i].id != self_id) {
                         why->conflict_id = w.others[i].id;
-                        r = -EBUSY;
+                        r = -EADDRINUSE;
                 }
         }
         window_free(&w);
@@ -806,8 +806,11 @@ static int request_job_run(sqlite3 *db, void *arg)
         }
         r->due_at = resv_due_at(j->rules, r->state, r->expires_at, r->ends_at, &ignored);
         rc = db_resv_save(db, r);
-        if (rc == 0)
-                rc = db_event(db, r->id, -1, -1, r->state, NULL, j->now);
+        if (rc == 0) {
+                struct store_resv_step who = { .actor_id = n->user_id, .actor_role = "user" };
+
+                rc = db_event(db, r->id, -1, -1, r->state, &who, j->now);
+        }
         if (rc == 0)
                 rc = notify_all(db, -1, r, NULL, j->now);
         return rc;
@@ -962,6 +965,8 @@ static int early_use(sqlite3 *db, struct step_job *j, struct store_resv *r,
                 return -ETIME;
         if (rc == -ENOENT)
                 return -ERANGE;
+        if (rc == -EBUSY)
+                return -EADDRINUSE;     /* the domain's "taken" (not the store's busy) */
         if (rc < 0)
                 return rc;
         rc = rehold(db, r, r->fee + diff + r->extension_fee, a, j->now, j->why);

@@ -23,7 +23,8 @@
  *   -EPERM     the event is not legal in the current state (why->state)
  *   -EACCES    a host cancellation from 168 h before start needs the operator (CS-17)
  *   -ENOSPC    the wallet cannot hold the amount (why->available, why->needed)
- *   -EBUSY     the range is taken (why->conflict_id)
+ *   -EADDRINUSE the range is taken (why->conflict_id); -EBUSY stays the
+ *              store's "shutting down"
  *   -ERANGE    the range is not inside the charger's slots
  *   -EDQUOT    the site's simultaneous-use limit is reached (why->limit)
  *   -ETIME     too early or too late for the step (check-in outside the booking)

@@ -509,6 +509,10 @@ static void test_CS_14_reject_and_withdraw_void_the_hold_and_are_final(void **st
         r = callf("GET", w.drv, NULL, "/api/v1/reservations/%lld/events", (long long)a);
         expect(&r, 200);
         assert_int_equal(json_array_size(api_json_get(r.json, "items")), 2);
+        assert_string_equal(api_json_str(json_array_get(api_json_get(r.json, "items"), 0),
+                                         "actor_role"), "user");
+        assert_int_equal(api_json_int(json_array_get(api_json_get(r.json, "items"), 0),
+                                      "actor_id", 0), w.drv_id);
         assert_string_equal(api_json_str(json_array_get(api_json_get(r.json, "items"), 1),
                                          "actor_role"), "host");
         api_resp_free(&r);
