@@ -269,7 +269,7 @@ static int db_slots(sqlite3 *db, int64_t charger_id, int64_t from, int64_t to,
         sqlite3_bind_int64(s, 2, from);
         sqlite3_bind_int64(s, 3, to);
         sqlite3_bind_int(s, 4, max + 1);
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        for (rc = sqlite3_step(s); rc == SQLITE_ROW; rc = sqlite3_step(s)) {
                 if (n == max) {
                         sqlite3_reset(s);
                         return -E2BIG;
@@ -1199,10 +1199,10 @@ int store_resv_due(struct store *st, int64_t now, int64_t *ids, int max)
                 return -EIO;
         sqlite3_bind_int64(s, 1, now);
         sqlite3_bind_int(s, 2, max);
-        while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        for (rc = sqlite3_step(s); rc == SQLITE_ROW && n < max; rc = sqlite3_step(s))
                 ids[n++] = sqlite3_column_int64(s, 0);
         sqlite3_reset(s);
-        return n;
+        return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? n : store_errno(rc);
 }
 
 /* ---- reads ------------------------------------------------------------------------------ */
@@ -1247,7 +1247,7 @@ int store_resv_list(struct store *st, const struct store_resv_filter *f,
         sqlite3_bind_int64(s, 7, f->to);
         sqlite3_bind_int64(s, 8, f->after_id);
         sqlite3_bind_int(s, 9, f->limit);
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        for (rc = sqlite3_step(s); rc == SQLITE_ROW; rc = sqlite3_step(s)) {
                 resv_from_row(s, &r);
                 cb(&r, ud);
                 n++;
@@ -1273,7 +1273,7 @@ int store_resv_events(struct store *st, int64_t id,
         if (!s)
                 return -EIO;
         sqlite3_bind_int64(s, 1, id);
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        for (rc = sqlite3_step(s); rc == SQLITE_ROW; rc = sqlite3_step(s)) {
                 memset(&e, 0, sizeof(e));
                 e.id = sqlite3_column_int64(s, 0);
                 e.reservation_id = sqlite3_column_int64(s, 1);
