@@ -42,8 +42,10 @@ die()
         exit 1
 }
 
-# bench_build: installs what is missing, builds ./build-release (release,
-# no sanitizers) unless BENCH_BIN names a binary; sets BIN and BUILD_DIR.
+# bench_build [TARGET...]: installs what is missing, builds ./build-release
+# (release, no sanitizers) unless BENCH_BIN names a binary; sets BIN and
+# BUILD_DIR. With targets (e.g. enemane bench/booking_load) only those are
+# built, so a broken test elsewhere in the tree does not stop a bench.
 bench_build()
 {
         BUILD_DIR=build-release
@@ -59,7 +61,7 @@ bench_build()
                                 meson setup "$BUILD_DIR" --buildtype=release -Db_sanitize=none
                         fi
                 fi
-                ninja -C "$BUILD_DIR"
+                ninja -C "$BUILD_DIR" "$@"
                 BIN=$PWD/$BUILD_DIR/enemane
         fi
         [[ -x "$BIN" ]] || die "$BIN is not an executable (build failed?)"

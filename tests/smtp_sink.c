@@ -138,11 +138,20 @@ static void path_copy(const char *arg, char *out, size_t len)
 {
         const char *lt = strchr(arg, '<'), *gt = lt ? strchr(lt, '>') : NULL;
 
-        if (!lt || !gt) {
-                snprintf(out, len, "%s", arg);
+        size_t n;
+
+        if (len == 0)
                 return;
+        if (!lt || !gt) {
+                lt = arg - 1;
+                gt = arg + strlen(arg);
         }
-        snprintf(out, len, "%.*s", (int)(gt - lt - 1), lt + 1);
+        /* copied by hand: gcc -O3 flags a snprintf("%.*s") that may cut */
+        n = (size_t)(gt - lt - 1);
+        if (n >= len)
+                n = len - 1;
+        memcpy(out, lt + 1, n);
+        out[n] = '\0';
 }
 
 /* Takes one from the counter *n when it is positive: the code, else 0. */
