@@ -9,6 +9,7 @@
 #include "api/api_inbox.h"
 #include "api/api_slots.h"
 #include "api/api_resv.h"
+#include "api/api_energy.h"
 
 #define R(m, p, h, f, n) { HTTP_##m, p, (const void *)(h), f, n }
 
@@ -76,6 +77,7 @@ const struct route api_routes[] = {
 #include "api/routes_hosts.inc"
 #include "api/routes_chargers.inc"
 #include "api/routes_resv.inc"
+#include "api/routes_energy.inc"
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -23,6 +23,9 @@
 #include "store/store_ledger.h"
 #include "store/store_resv.h"
 #include "store/store_webhook.h"
+#include "store/store_gateway.h"
+#include "store/store_ts.h"
+#include "api/api_energy.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -65,6 +68,23 @@ int sweeper_run_reservations(struct app *a, int64_t now, int *done)
         return 0;
 }
 
+/* HE-4: deletes the data of deregistered homes whose keeping period
+ * passed, and forgets ingest batch ids past their retention. */
+int api_energy_purge(struct app *a, int64_t now, int *n)
+{
+        int purged = 0, total = 0, pruned = 0, rounds = 0, r;
+
+        do {
+                r = store_home_purge_due(a->st, now, &purged);
+                total += purged;
+        } while (r == 0 && purged > 0 && ++rounds < 16);
+        if (n)
+                *n = total;
+        if (r < 0)
+                return r;
+        return store_ts_prune_batches(a->st, now - a->cfg->energy_batch_id_retention, &pruned);
+}
+
 static void sweep_once(struct app *a, int64_t now)
 {
         int expired = 0, pruned = 0, r;
@@ -81,6 +101,9 @@ static void sweep_once(struct app *a, int64_t now)
         r = sweeper_run_reservations(a, now, NULL);
         if (r < 0)
                 log_kv(LOG_ERROR, "reservation schedule failed", "error", strerror(-r), NULL);
+        r = api_energy_purge(a, now, NULL);
+        if (r < 0)
+                log_kv(LOG_ERROR, "home data purge failed", "error", strerror(-r), NULL);
 }
 
 static void *sweeper_main(void *arg)

@@ -10,6 +10,7 @@
 #include "http/metrics.h"
 #include "http/server.h"
 #include "api/api_resv.h"
+#include "api/api_energy.h"
 #include "api/validate.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -103,7 +104,7 @@ void api_test_clock(struct api_ctx *c)
 {
         json_t *body, *now;
         int64_t target = 0, real;
-        int done = 0, r;
+        int done = 0, purged = 0, r;
 
         if (api_body_object(c->req, c->res, &body) < 0)
                 return;
@@ -120,11 +121,13 @@ void api_test_clock(struct api_ctx *c)
         time_test_set_offset(json_is_null(now) ? 0 : target - real);
         json_decref(body);
         r = sweeper_run_reservations(c->app, time_now_s(), &done);
+        if (r == 0)
+                r = api_energy_purge(c->app, time_now_s(), &purged);
         if (r < 0) {
-                api_store_error(c, r, "reservation schedule");
+                api_store_error(c, r, "schedule");
                 return;
         }
-        api_json(c, 200, json_pack("{s:o, s:i}", "now", api_time(time_now_s()),
-                                   "steps_run", done));
+        api_json(c, 200, json_pack("{s:o, s:i, s:i}", "now", api_time(time_now_s()),
+                                   "steps_run", done, "homes_purged", purged));
 }
 #endif

@@ -232,3 +232,24 @@ json_t *jv_array(struct jv *v, json_t *obj, const char *prefix, const char *key,
         }
         return x;
 }
+
+void jv_pointer_field(const char *ptr, char *out, size_t len)
+{
+        size_t j = 0;
+
+        if (len == 0)
+                return;
+        if (*ptr == '/')
+                ptr++;
+        for (; *ptr && j + 1 < len; ptr++) {
+                if (*ptr == '/') {
+                        out[j++] = '.';
+                } else if (ptr[0] == '~' && (ptr[1] == '0' || ptr[1] == '1')) {
+                        out[j++] = ptr[1] == '0' ? '~' : '/';
+                        ptr++;
+                } else {
+                        out[j++] = *ptr;
+                }
+        }
+        out[j] = '\0';
+}

@@ -55,6 +55,10 @@ json_t *jv_object(struct jv *v, json_t *obj, const char *prefix, const char *key
 json_t *jv_array(struct jv *v, json_t *obj, const char *prefix, const char *key, bool required,
                  size_t max_items);
 
+/* An RFC 6901 JSON pointer ("/series/3/unit") as a dotted field name
+ * ("series.3.unit") in out. */
+void jv_pointer_field(const char *ptr, char *out, size_t len);
+
 /* Joins prefix and key into a dotted field name in out. */
 const char *jv_field(char *out, size_t len, const char *prefix, const char *key);
 

@@ -88,6 +88,8 @@ void http_request_free(struct http_request *r)
         free(r->if_none_match);
         free(r->signature);
         free(r->signature_ts);
+        free(r->content_encoding);
+        free(r->batch_id);
         free(r->body);
         for (int i = 0; i < r->n_params; i++)
                 free(r->params[i].value);

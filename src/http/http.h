@@ -49,6 +49,8 @@ struct http_request {
         char *if_none_match;    /* unused for now, NULL */
         char *signature;        /* X-Wallet-Signature of a signed webhook, or NULL */
         char *signature_ts;     /* X-Wallet-Timestamp, or NULL */
+        char *content_encoding; /* Content-Encoding ("gzip") or NULL */
+        char *batch_id;         /* X-Batch-Id of a measurement upload, or NULL */
         char *body;             /* request body, NUL-terminated, may be NULL */
         size_t body_len;
         char client_ip[64];

@@ -605,6 +605,12 @@ static int job_parse(struct server *s, struct lws *wsi, struct conn *c, struct j
         r = custom_header_dup(wsi, "x-wallet-timestamp:", &req->signature_ts);
         if (r < 0)
                 return r;
+        r = header_dup(wsi, WSI_TOKEN_HTTP_CONTENT_ENCODING, &req->content_encoding);
+        if (r < 0)
+                return r;
+        r = custom_header_dup(wsi, "x-batch-id:", &req->batch_id);
+        if (r < 0)
+                return r;
 
         if (req->method == HTTP_METHOD_INVALID) {
                 job->close_after = true;

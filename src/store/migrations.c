@@ -12,6 +12,9 @@
 #include "store/store_notify.h"
 #include "store/store_resv.h"
 #include "store/store_slot.h"
+#include "store/store_gateway.h"
+#include "store/store_homedata.h"
+#include "store/store_ts.h"
 
 static const char m001_members[] =
         "CREATE TABLE members (\n"
@@ -212,6 +215,9 @@ const struct store_migration store_migrations[] = {
         { 8, "reservation lifecycle: states, money, events, debts, calendar feeds",
           store_m008_sql },
         { 9, "notification inbox and mail outbox", store_m009_sql },
+        { 10, "home energy: gateways, homes, members, invitations, household", store_m010_sql },
+        { 11, "home energy: settings versions and history", store_m011_sql },
+        { 12, "home energy: series, chunks, rollups, ingest batch ids", store_m012_sql },
 };
 
 const size_t store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);

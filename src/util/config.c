@@ -214,6 +214,27 @@ static const struct config_key config_table[] = {
                 "Delivery attempts before a mail is marked failed."),
         ROW_DURATION("mail.retry_base", mail_retry_base, "30s", 1, DAY,
                      "Wait before the first retry; doubled after each failed attempt."),
+        ROW_DURATION("energy.keep_after_deregistration", energy_keep_after_deregistration,
+                     "90d", 0, 3660 * DAY, "How long a deregistered home's data is kept for "
+                     "export before it is deleted (HE-4)."),
+        ROW_DURATION("energy.future_tolerance", energy_future_tolerance, "5m", 0, DAY,
+                     "Points further than this in the future are rejected (HE-7)."),
+        ROW_INT("energy.max_batch_points", energy_max_batch_points, "100000", 1, 10000000,
+                "Most points in one measurement batch."),
+        ROW_INT("energy.max_batch_series", energy_max_batch_series, "2000", 1, 100000,
+                "Most distinct series in one measurement batch."),
+        ROW_INT("energy.max_series_per_home", energy_max_series_per_home, "1000", 1, 1000000,
+                "Most series one home may have."),
+        ROW_SIZE("energy.max_decoded_body", energy_max_decoded_body, "32m", KIB, GIB,
+                 "Largest measurement batch after gzip decoding."),
+        ROW_DURATION("energy.pairing_ttl", energy_pairing_ttl, "10m", MINUTE, DAY,
+                     "Lifetime of the pairing code a gateway shows (HE-3)."),
+        ROW_DURATION("energy.invitation_ttl", energy_invitation_ttl, "7d", MINUTE, 366 * DAY,
+                     "Lifetime of an invitation to a household (HE-3)."),
+        ROW_DURATION("energy.batch_id_retention", energy_batch_id_retention, "7d", HOUR,
+                     366 * DAY, "How long batch ids are remembered to answer resends."),
+        ROW_INT("energy.raw_max_points", energy_raw_max_points, "200000", 100, 10000000,
+                "Most raw points one series query returns."),
 };
 
 /* ---- small helpers ------------------------------------------------------ */

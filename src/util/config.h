@@ -141,6 +141,18 @@ struct config {
         int64_t mail_retry_max;             /* mail.retry_max, attempts */
         int64_t mail_retry_base;            /* mail.retry_base, seconds */
 
+        /* Home energy (issue 6). */
+        int64_t energy_keep_after_deregistration; /* seconds (HE-4) */
+        int64_t energy_future_tolerance;    /* seconds (HE-7) */
+        int64_t energy_max_batch_points;
+        int64_t energy_max_batch_series;
+        int64_t energy_max_series_per_home;
+        int64_t energy_max_decoded_body;    /* bytes, after gzip */
+        int64_t energy_pairing_ttl;         /* seconds (HE-3) */
+        int64_t energy_invitation_ttl;      /* seconds (HE-3) */
+        int64_t energy_batch_id_retention;  /* seconds */
+        int64_t energy_raw_max_points;      /* per raw series query */
+
         /* Not a key: the config file config_load() read, or NULL. Owned. */
         const char *config_file;
 };
