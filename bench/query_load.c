@@ -659,6 +659,7 @@ struct run_view {
         int nviews;
         size_t nreq;
         long long bytes;                /* of the last view */
+        int nseries;                    /* one request for all series (/data): how many */
 };
 
 static int cmp_u32(const void *a, const void *b)
@@ -724,6 +725,32 @@ static int64_t buckets_points(json_t *arr)
         return n;
 }
 
+/* Checks one answer of v: the buckets of one series, the summary's items,
+ * or (v->nseries > 0) every series' buckets of GET /homes/{id}/data. */
+static bool run_answer_ok(const struct run_view *v, json_t *j)
+{
+        json_t *arr, *it;
+        size_t i;
+
+        if (v->nseries <= 0) {
+                arr = json_object_get(j, v->buckets >= 0 ? "buckets" : "items");
+                return json_is_array(arr) &&
+                       (v->buckets <= 0 || json_array_size(arr) == (size_t)v->buckets) &&
+                       (v->points <= 0 || buckets_points(arr) == v->points);
+        }
+        arr = json_object_get(j, "series");
+        if (!json_is_array(arr) || json_array_size(arr) != (size_t)v->nseries)
+                return false;
+        json_array_foreach(arr, i, it) {
+                json_t *b = json_object_get(it, "buckets");
+
+                if (!json_is_array(b) || json_array_size(b) != (size_t)v->buckets ||
+                    (v->points > 0 && buckets_points(b) != v->points))
+                        return false;
+        }
+        return true;
+}
+
 /* One view: every request of v in turn. 0, or -1 with err set. */
 static int run_one_view(struct load_conn *conn, struct curl_slist *h, struct run_view *v,
                         bool record, char *err, size_t errlen)
@@ -733,17 +760,14 @@ static int run_one_view(struct load_conn *conn, struct curl_slist *h, struct run
 
         for (int i = 0; i < v->nurls; i++) {
                 double secs = 0;
-                json_t *j, *b;
+                json_t *j;
                 bool ok;
 
                 if (load_get(conn, v->urls[i], h, err, errlen) < 0)
                         return -1;
                 curl_easy_getinfo(conn->curl, CURLINFO_TOTAL_TIME, &secs);
                 j = json_loads(conn->buf ? conn->buf : "", 0, NULL);
-                b = json_object_get(j, v->buckets >= 0 ? "buckets" : "items");
-                ok = conn->status == 200 && json_is_array(b) &&
-                     (v->buckets <= 0 || json_array_size(b) == (size_t)v->buckets) &&
-                     (v->points <= 0 || buckets_points(b) == v->points);
+                ok = conn->status == 200 && j && run_answer_ok(v, j);
                 json_decref(j);
                 if (!ok) {
                         snprintf(err, errlen, "GET %s: expected 200 with %d %s holding %" PRId64
@@ -845,7 +869,10 @@ static void run_view_init(struct run_view *v, const struct run_config *cfg, CURL
         v->nurls = n > 0 ? n : 1;
         v->urls = calloc((size_t)v->nurls, sizeof(*v->urls));
         for (int i = 0; i < v->nurls; i++) {
-                if (n > 0)
+                if (v->nseries > 0)
+                        snprintf(url, sizeof(url), "%s/api/v1/homes/%" PRId64 "/data?"
+                                 "resolution=%s&from=%s&to=%s", cfg->url, cfg->home, res, f, t);
+                else if (n > 0)
                         snprintf(url, sizeof(url), "%s/api/v1/homes/%" PRId64 "/series/%" PRId64
                                  "/data?resolution=%s&from=%s&to=%s", cfg->url, cfg->home,
                                  sids[i], res, f, t);
@@ -877,6 +904,8 @@ static int cmd_run(int argc, char **argv)
         struct run_view day = { .name = "day", .what = "resolution=hour" };
         struct run_view sum = { .name = "summary year", .what = "period=month",
                                 .buckets = -1 };
+        struct run_view year1 = { .name = "year (one request)", .what = "/data resolution=month" };
+        struct run_view day1 = { .name = "day (one request)", .what = "/data resolution=hour" };
         static int64_t sids[LOAD_MAX_SERIES];
         struct load_conn conn;
         struct curl_slist *h = NULL;
@@ -909,6 +938,14 @@ static int cmd_run(int argc, char **argv)
         run_view_init(&year, &cfg, conn.curl, sids, n, "month", cfg.year_from, cfg.year_to);
         run_view_init(&day, &cfg, conn.curl, sids, n, "hour", cfg.day_from, cfg.day_to);
         run_view_init(&sum, &cfg, conn.curl, NULL, 0, "month", cfg.year_from, cfg.year_to);
+        year1.buckets = cfg.year_buckets;
+        day1.buckets = cfg.day_buckets;
+        year1.points = cfg.year_points;
+        day1.points = cfg.day_points;
+        year1.nseries = n;
+        day1.nseries = n;
+        run_view_init(&year1, &cfg, conn.curl, NULL, 0, "month", cfg.year_from, cfg.year_to);
+        run_view_init(&day1, &cfg, conn.curl, NULL, 0, "hour", cfg.day_from, cfg.day_to);
         printf("query_load: home %" PRId64 ": %d series; %d views of each kind after %d warm-up "
                "views, one client, one keep-alive connection\n", cfg.home, n, cfg.views,
                cfg.warmup);
@@ -917,7 +954,9 @@ static int cmd_run(int argc, char **argv)
                 bool rec = i >= cfg.warmup;
 
                 if (run_one_view(&conn, h, &year, rec, err, sizeof(err)) < 0 ||
-                    run_one_view(&conn, h, &day, rec, err, sizeof(err)) < 0) {
+                    run_one_view(&conn, h, &day, rec, err, sizeof(err)) < 0 ||
+                    run_one_view(&conn, h, &year1, rec, err, sizeof(err)) < 0 ||
+                    run_one_view(&conn, h, &day1, rec, err, sizeof(err)) < 0) {
                         fprintf(stderr, "query_load: %s\n", err);
                         goto out;
                 }
@@ -929,12 +968,16 @@ static int cmd_run(int argc, char **argv)
         }
         run_report(&year);
         run_report(&day);
+        run_report(&year1);
+        run_report(&day1);
         if (with_summary)
                 run_report(&sum);
         rc = 0;
 out:
         run_view_free(&year);
         run_view_free(&day);
+        run_view_free(&year1);
+        run_view_free(&day1);
         run_view_free(&sum);
 out0:
         curl_slist_free_all(h);

@@ -66,6 +66,7 @@ void api_home_latest(struct api_ctx *c);
 void api_home_series(struct api_ctx *c);
 void api_home_series_data(struct api_ctx *c);
 void api_home_summary(struct api_ctx *c);
+void api_home_data(struct api_ctx *c);
 
 /* homedata.c: settings (HE-8) and history (HE-9) */
 void api_gateway_settings_put(struct api_ctx *c);

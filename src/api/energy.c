@@ -21,6 +21,7 @@
 #include "store/store_homedata.h"
 #include "store/store_ts.h"
 #include "util/buf.h"
+#include "util/jsonw.h"
 #include "util/timeutil.h"
 
 #define SUMMARY_MAX_HOURS (2 * 366 * 24)        /* two years per summary query */
@@ -253,6 +254,47 @@ static void series_raw(struct api_ctx *c, const struct store_series *s, int64_t 
         free(v);
 }
 
+/* Writes the "buckets" array of one series (gauges: min/max/mean,
+ * counters: total) into the streaming writer. */
+static void jw_buckets(struct jw *w, const struct store_series *s,
+                       const struct rollup_cell *cells, size_t n)
+{
+        bool counter = energy_quantity_kind(s->key.quantity) == EK_COUNTER;
+        char t[TIME_RFC3339_MAX];
+
+        jw_arr_begin(w, "buckets");
+        for (size_t i = 0; i < n; i++) {
+                const struct rollup_cell *k = &cells[i];
+
+                time_format_rfc3339(k->bucket, t);
+                jw_obj_begin(w, NULL);
+                jw_str(w, "start", t);
+                jw_int(w, "n", k->n);
+                if (counter) {
+                        jw_double(w, "total", k->total);
+                } else {
+                        jw_double(w, "min", k->min);
+                        jw_double(w, "max", k->max);
+                        jw_double(w, "mean", k->sum / (double)k->n);
+                }
+                jw_obj_end(w);
+        }
+        jw_arr_end(w);
+}
+
+static void data_series(struct jw *w, const struct store_series *s,
+                        const struct rollup_cell *cells, size_t n)
+{
+        jw_obj_begin(w, NULL);
+        jw_int(w, "series_id", s->id);
+        jw_str(w, "channel", s->key.channel);
+        jw_str(w, "quantity", energy_quantity_name(s->key.quantity));
+        jw_str(w, "unit", s->key.unit);
+        jw_str(w, "role", s->key.role);
+        jw_buckets(w, s, cells, n);
+        jw_obj_end(w);
+}
+
 static void series_buckets(struct api_ctx *c, const struct store_series *s, enum rollup_res res,
                            const char *res_name, int64_t from, int64_t to, int csv)
 {
@@ -282,25 +324,22 @@ static void series_buckets(struct api_ctx *c, const struct store_series *s, enum
                 }
                 csv_send(c, &b, s->key.channel);
         } else {
-                json_t *arr = json_array();
+                struct buf b;
+                struct jw w;
 
-                for (size_t i = 0; i < n; i++) {
-                        const struct rollup_cell *k = &cells[i];
-                        json_t *o = json_pack("{s:o, s:I}", "start", api_time(k->bucket), "n",
-                                              (json_int_t)k->n);
-
-                        if (counter) {
-                                json_object_set_new(o, "total", json_real(k->total));
-                        } else {
-                                json_object_set_new(o, "min", json_real(k->min));
-                                json_object_set_new(o, "max", json_real(k->max));
-                                json_object_set_new(o, "mean", json_real(k->sum / (double)k->n));
-                        }
-                        json_array_append_new(arr, o);
-                }
-                api_json(c, 200, json_pack("{s:I, s:s, s:s, s:o}", "series_id",
-                                           (json_int_t)s->id, "resolution", res_name, "unit",
-                                           s->key.unit, "buckets", arr));
+                buf_init(&b, 0);
+                jw_init(&w, &b);
+                jw_obj_begin(&w, NULL);
+                jw_int(&w, "series_id", s->id);
+                jw_str(&w, "resolution", res_name);
+                jw_str(&w, "unit", s->key.unit);
+                jw_buckets(&w, s, cells, n);
+                jw_obj_end(&w);
+                if (jw_error(&w) < 0)
+                        api_store_error(c, jw_error(&w), "rollups");
+                else
+                        http_response_set(c->res, 200, "application/json", b.data, b.len);
+                buf_free(&b);
         }
         free(cells);
 }
@@ -347,6 +386,82 @@ void api_home_series_data(struct api_ctx *c)
                                 "At most %d buckets per query.", ROLLUP_MAX_BUCKETS);
         else
                 series_buckets(c, &s, (enum rollup_res)k, names[k], from, to, csv);
+}
+
+/* ---- every series at once ------------------------------------------------------------ */
+
+/* The answer of GET /homes/{id}/data, written straight into a buffer: the
+ * app's views are its hottest reads (bench/query.sh). */
+static int data_render(struct api_ctx *c, int64_t home_id, enum rollup_res res,
+                       const char *res_name, int64_t from, int64_t to, struct buf *out)
+{
+        struct store_series *s = NULL;
+        char t[TIME_RFC3339_MAX];
+        struct jw w;
+        size_t n = 0;
+        int r = store_ts_series_list(c->app->st, home_id, &s, &n);
+
+        jw_init(&w, out);
+        jw_obj_begin(&w, NULL);
+        jw_str(&w, "resolution", res_name);
+        time_format_rfc3339(from, t);
+        jw_str(&w, "from", t);
+        time_format_rfc3339(to, t);
+        jw_str(&w, "to", t);
+        jw_arr_begin(&w, "series");
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                struct rollup_cell *cells = NULL;
+                size_t nc = 0;
+
+                r = store_ts_rollups(c->app->st, s[i].id, res, rollup_bucket(res, from), to,
+                                     &cells, &nc);
+                if (r == 0)
+                        data_series(&w, &s[i], cells, nc);
+                free(cells);
+        }
+        jw_arr_end(&w);
+        jw_obj_end(&w);
+        free(s);
+        return r < 0 ? r : jw_error(&w);
+}
+
+/* GET /homes/{id}/data: every series of the home at one resolution (the
+ * app's year, month and day views in one request). */
+void api_home_data(struct api_ctx *c)
+{
+        static const char *const names[] = { "hour", "day", "month" };
+        struct store_home home;
+        int64_t from = 0, to = 0;
+        char *res = NULL;
+        struct buf out;
+        int r, k = -1;
+
+        if (api_home_access(c, false, false, &home) < 0)
+                return;
+        if (query_range(c, &from, &to) < 0)
+                return;
+        r = http_query_get(c->req->query, "resolution", &res);
+        for (int i = 0; r == 1 && i < 3; i++)
+                if (strcmp(res, names[i]) == 0)
+                        k = i;
+        free(res);
+        if (k < 0) {
+                problem_respond(c->res, 422, "validation_failed",
+                                "resolution must be hour, day or month.");
+                return;
+        }
+        if ((to - from) / (k == 0 ? 3600 : 86400) > ROLLUP_MAX_BUCKETS) {
+                problem_respond(c->res, 422, "range_too_large",
+                                "At most %d buckets per series and query.", ROLLUP_MAX_BUCKETS);
+                return;
+        }
+        buf_init(&out, 0);
+        r = data_render(c, home.id, (enum rollup_res)k, names[k], from, to, &out);
+        if (r < 0)
+                api_store_error(c, r, "rollups");
+        else
+                http_response_set(c->res, 200, "application/json", out.data, out.len);
+        buf_free(&out);
 }
 
 /* ---- summary ----------------------------------------------------------------------- */

@@ -304,7 +304,15 @@ static int parse_body(struct api_ctx *c, enum ingest_format fmt, const char *bod
 
 static void ingest_store_error(struct api_ctx *c, int r)
 {
-        if (r == -EDQUOT)
+        if (r == -EMLINK)
+                problem_respond(c->res, 422, "hour_full",
+                                "A series of this batch already has 4,096 uploads for one hour; "
+                                "send that hour's points in fewer, larger batches.");
+        else if (r == -EOVERFLOW)
+                problem_respond(c->res, 507, "storage_limit",
+                                "This installation's time-series keys are exhausted; "
+                                "the operator must move to a larger store.");
+        else if (r == -EDQUOT)
                 problem_respond(c->res, 422, "series_limit_reached",
                                 "This home has reached its limit of %lld series.",
                                 (long long)c->app->cfg->energy_max_series_per_home);
@@ -331,8 +339,11 @@ static void ingest(struct api_ctx *c, enum ingest_format fmt, bool allow_query)
                 return;
         ingest_batch_init(&b);
         r = parse_body(c, fmt, body, len, &b);
+        /* Before the registration (and so before 2020, where the store's
+         * packed keys begin) a point is refused. */
         if (r == 0)
-                r = ingest_batch_window(&b, home.started_at * 1000,
+                r = ingest_batch_window(&b, home.started_at * 1000 > TS_EPOCH_MS ?
+                                        home.started_at * 1000 : TS_EPOCH_MS,
                                         now_ms + c->app->cfg->energy_future_tolerance * 1000);
         free(owned);
         if (r < 0) {

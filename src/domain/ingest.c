@@ -604,13 +604,15 @@ const char *ingest_default_role(const struct ingest_series *s)
                 return "other";
         switch (s->class_code) {
         case ECHO_SOLAR:
-                return "generation";
+                if (s->epc == 0xE3)     /* measured cumulative energy sold */
+                        return "sale";
+                return "generation";    /* 0xE0 instantaneous, 0xE1 cumulative */
         case ECHO_FUEL_CELL:
                 return "fuelcell";
         case ECHO_BATTERY:
                 if (s->epc == 0xD8)     /* measured cumulative charging energy */
                         return "battery_charge";
-                if (s->epc == 0xD9)     /* measured cumulative discharging energy */
+                if (s->epc == 0xD6)     /* measured cumulative discharging energy */
                         return "battery_discharge";
                 break;
         case ECHO_GAS_METER:
@@ -618,11 +620,11 @@ const char *ingest_default_role(const struct ingest_series *s)
         case ECHO_WATER_METER:
                 return "water";
         case ECHO_DIST_BOARD:
-                if (s->epc == 0xE0)     /* normal direction cumulative energy */
+                if (s->epc == 0xC0)     /* cumulative energy, normal direction (bought) */
                         return "purchase";
-                if (s->epc == 0xE3)     /* reverse direction cumulative energy */
+                if (s->epc == 0xC1)     /* cumulative energy, reverse direction (sold) */
                         return "sale";
-                return "circuit";       /* 0xB3, 0xB7, 0xC2 ...: per-circuit lists */
+                return "circuit";       /* 0xB3, 0xB7, 0xD0..: per-circuit values */
         case ECHO_SMART_METER:
                 if (s->epc == 0xE0)
                         return "purchase";

@@ -688,6 +688,7 @@ static int jp_points(struct jp *j)
  * batch held before), time to ms. */
 struct jp_fix {
         size_t base, n_series;
+        size_t first;           /* index of our first point (the batch may hold others) */
         bool ms;
 };
 
@@ -695,6 +696,8 @@ static const char *jp_fix_point(struct ingest_point *p, void *ctx, char *msg, si
 {
         const struct jp_fix *f = ctx;
 
+        if (p->index < f->first)
+                return NULL;
         if (p->series >= f->n_series) {
                 snprintf(msg, size, "series index %u is out of range (%zu series)", p->series,
                          f->n_series);
@@ -1196,6 +1199,7 @@ int ingest_json_parse(const char *body, size_t len, const struct ingest_limits *
         j.lim = lim;
         j.out = out;
         fix.base = out->n_series;
+        fix.first = out->n_input;
         r = jp_batch(&j, fix.base);
         if (r < 0)
                 return r;

@@ -7,13 +7,27 @@
  *   series           one row per (home, channel, quantity, unit) with its
  *                    ECHONET source, role, wrap, the newest point and a
  *                    chunk sequence number;
- *   chunks           WITHOUT ROWID, key (series, t0, seq): one compressed
- *                    run of points within one UTC hour; a later seq wins
- *                    over an earlier one for the same timestamp;
- *   rollups          WITHOUT ROWID, key (series, res, bucket): count, min,
- *                    max, sum, counter increase, first and last point;
+ *   chunks           key (series, hour, seq) packed into the rowid: one
+ *                    compressed run of points within one UTC hour; a later
+ *                    seq wins over an earlier one for the same timestamp;
+ *   rollups          key (series, res, bucket) packed into the rowid: the
+ *                    count and,
+ *                    for gauges, min, max and sum; for counters the increase
+ *                    and, in hour rows, the last point (the start of a
+ *                    recomputation). Columns a row does not need hold 0,
+ *                    which SQLite stores in no bytes: storage per point is
+ *                    what bench/ingest.sh compares with InfluxDB;
  *   ingest_batches   WITHOUT ROWID, key (home, batch id): what was answered,
  *                    so a resend gets the same answer and writes nothing.
+ *
+ * Why keys packed into rowids: rows arrive in key order per series (time
+ * goes forward), and SQLite fills a rowid table's pages completely on
+ * appends while it splits an index b-tree's (a WITHOUT ROWID table's)
+ * pages part-full; the packed key is also shorter than the three columns.
+ *   chunk id  = series << 31 | (hour - 2020-01-01 in hours) << 12 | seq
+ *   rollup id = series << 31 | res << 29 | (bucket - 2020-01-01 in hours)
+ * so series ids stay below 2^32 (home ids below 2^22 at 1,024 series per
+ * home), hours run to 2079 and a series-hour holds up to 4,096 chunks.
  */
 #include "store/store_ts.h"
 
@@ -27,8 +41,7 @@
 
 const char store_m012_sql[] =
         "CREATE TABLE series (\n"
-        "  id INTEGER PRIMARY KEY,\n"
-        "  home_id INTEGER NOT NULL REFERENCES homes(id),\n"
+        "  id INTEGER PRIMARY KEY,            -- home id * 1024 + n (TS_SERIES_PER_HOME)\n"
         "  channel TEXT NOT NULL,\n"
         "  quantity INTEGER NOT NULL,\n"
         "  unit TEXT NOT NULL,\n"
@@ -38,37 +51,25 @@ const char store_m012_sql[] =
         "  circuit INTEGER NOT NULL DEFAULT -1,\n"
         "  wrap REAL NOT NULL DEFAULT 0,\n"
         "  name TEXT NOT NULL DEFAULT '',\n"
-        "  role TEXT NOT NULL DEFAULT 'other',\n"
+        "  role TEXT NOT NULL DEFAULT '',     -- '' = the default of its source\n"
         "  last_ts INTEGER NOT NULL DEFAULT 0,\n"
-        "  last_value REAL NOT NULL DEFAULT 0,\n"
-        "  chunk_seq INTEGER NOT NULL DEFAULT 0,\n"
-        "  created_at INTEGER NOT NULL,\n"
-        "  UNIQUE (home_id, channel, quantity, unit)\n"
+        "  last_value REAL NOT NULL DEFAULT 0\n"
         ");\n"
         "CREATE TABLE chunks (\n"
-        "  series_id INTEGER NOT NULL,\n"
-        "  t0 INTEGER NOT NULL,\n"
-        "  seq INTEGER NOT NULL,\n"
-        "  t1 INTEGER NOT NULL,\n"
+        "  id INTEGER PRIMARY KEY,            -- ts_chunk_id(series, hour, seq)\n"
         "  n INTEGER NOT NULL,\n"
-        "  data BLOB NOT NULL,\n"
-        "  PRIMARY KEY (series_id, t0, seq)\n"
-        ") WITHOUT ROWID;\n"
+        "  data BLOB NOT NULL\n"
+        ");\n"
         "CREATE TABLE rollups (\n"
-        "  series_id INTEGER NOT NULL,\n"
-        "  res INTEGER NOT NULL,\n"
-        "  bucket INTEGER NOT NULL,\n"
+        "  id INTEGER PRIMARY KEY,            -- ts_rollup_id(series, res, bucket)\n"
         "  n INTEGER NOT NULL,\n"
         "  vmin REAL NOT NULL,\n"
         "  vmax REAL NOT NULL,\n"
         "  vsum REAL NOT NULL,\n"
         "  total REAL NOT NULL,\n"
-        "  first_ts INTEGER NOT NULL,\n"
-        "  first_v REAL NOT NULL,\n"
-        "  last_ts INTEGER NOT NULL,\n"
-        "  last_v REAL NOT NULL,\n"
-        "  PRIMARY KEY (series_id, res, bucket)\n"
-        ") WITHOUT ROWID;\n"
+        "  last_off INTEGER NOT NULL,         -- counters' hours: ms of the last point after bucket\n"
+        "  last_v REAL NOT NULL\n"
+        ");\n"
         "CREATE TABLE ingest_batches (\n"
         "  home_id INTEGER NOT NULL,\n"
         "  batch_id TEXT NOT NULL,\n"
@@ -78,9 +79,33 @@ const char store_m012_sql[] =
         "  rejects TEXT NOT NULL DEFAULT '[]',\n"
         "  PRIMARY KEY (home_id, batch_id)\n"
         ") WITHOUT ROWID;\n"
-        "CREATE INDEX ingest_batches_age ON ingest_batches(received_at);\n";
+        "";
 
 #define HOUR_MS 3600000LL
+#define EPOCH_HOUR 438288LL             /* 2020-01-01T00:00Z, hours since 1970 */
+#define SEQ_BITS 12
+#define SEQ_MAX ((1LL << SEQ_BITS) - 1)
+
+static int64_t chunk_id(int64_t series_id, int64_t hour, int64_t seq)
+{
+        return (series_id << 31) | ((hour - EPOCH_HOUR) << SEQ_BITS) | seq;
+}
+
+static int64_t rollup_id(int64_t series_id, enum rollup_res res, int64_t bucket_s)
+{
+        return (series_id << 31) | ((int64_t)res << 29) | (bucket_s / 3600 - EPOCH_HOUR);
+}
+
+/* The id just past every rollup of (series, res) with bucket < to_s. */
+static int64_t rollup_id_end(int64_t series_id, enum rollup_res res, int64_t to_s)
+{
+        return rollup_id(series_id, res, to_s + 3599);
+}
+
+static int64_t rollup_bucket_of(int64_t id)
+{
+        return ((id & ((1LL << 29) - 1)) + EPOCH_HOUR) * 3600;
+}
 
 /* ---- worker side: prepare ------------------------------------------------ */
 
@@ -144,41 +169,55 @@ static int64_t floor_div(int64_t a, int64_t b)
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* One chunk per UTC hour of the series' points. */
+/* Appends one chunk of the points [start, end) of one hour to sb. */
+static int chunk_add(struct ts_series_batch *sb, int64_t *rel, size_t start, size_t end,
+                     int64_t hour, size_t *cap)
+{
+        struct ts_chunk *c;
+        int r;
+
+        if (sb->n_chunks == *cap) {
+                size_t ncap = *cap ? *cap * 2 : 2;
+                void *np = realloc(sb->chunks, ncap * sizeof(*sb->chunks));
+
+                if (!np)
+                        return -ENOMEM;
+                sb->chunks = np;
+                *cap = ncap;
+        }
+        c = &sb->chunks[sb->n_chunks];
+        memset(c, 0, sizeof(*c));
+        for (size_t i = start; i < end; i++)
+                rel[i] = sb->ts[i] - hour * HOUR_MS;
+        r = tschunk_encode(rel + start, sb->v + start, end - start, &c->blob, &c->len);
+        if (r < 0)
+                return r;
+        c->t0 = sb->ts[start];
+        c->t1 = sb->ts[end - 1];
+        c->n = (uint32_t)(end - start);
+        sb->n_chunks++;
+        return 0;
+}
+
+/* One chunk per UTC hour of the series' points; times are encoded as
+ * milliseconds after the hour (the hour is in the chunk's key). */
 static int series_chunks(struct ts_series_batch *sb)
 {
         size_t start = 0, cap = 0;
+        int64_t *rel = malloc(sb->n * sizeof(*rel));
+        int r = rel ? 0 : -ENOMEM;
 
-        while (start < sb->n) {
+        while (r == 0 && start < sb->n) {
                 int64_t hour = floor_div(sb->ts[start], HOUR_MS);
                 size_t end = start + 1;
-                struct ts_chunk *c;
-                int r;
 
                 while (end < sb->n && floor_div(sb->ts[end], HOUR_MS) == hour)
                         end++;
-                if (sb->n_chunks == cap) {
-                        size_t ncap = cap ? cap * 2 : 2;
-                        void *np = realloc(sb->chunks, ncap * sizeof(*sb->chunks));
-
-                        if (!np)
-                                return -ENOMEM;
-                        sb->chunks = np;
-                        cap = ncap;
-                }
-                c = &sb->chunks[sb->n_chunks];
-                memset(c, 0, sizeof(*c));
-                r = tschunk_encode(sb->ts + start, sb->v + start, end - start, &c->blob,
-                                   &c->len);
-                if (r < 0)
-                        return r;
-                c->t0 = sb->ts[start];
-                c->t1 = sb->ts[end - 1];
-                c->n = (uint32_t)(end - start);
-                sb->n_chunks++;
+                r = chunk_add(sb, rel, start, end, hour, &cap);
                 start = end;
         }
-        return 0;
+        free(rel);
+        return r;
 }
 
 static int series_cells(struct ts_series_batch *sb)
@@ -256,7 +295,6 @@ struct series_state {
         int64_t id;
         int64_t last_ts;
         double last_value;
-        int64_t chunk_seq;
         double wrap;                    /* stored counter wrap value, 0 none */
 };
 
@@ -302,37 +340,107 @@ static int batch_record(sqlite3 *db, struct ts_ingest *in)
         return 0;
 }
 
-static int series_count(sqlite3 *db, int64_t home_id)
-{
-        sqlite3_stmt *s = store_prepare(db, "SELECT COUNT(*) FROM series WHERE home_id = ?");
-        int r, n = 0;
+/* The series of the home being written, loaded once per job: a batch names
+ * few series of one home, and without a key index (see the migration) the
+ * lookup is an in-memory match. */
+struct home_series {
+        struct known_series {
+                char channel[INGEST_CHANNEL_MAX + 1];
+                int quantity;
+                char unit[INGEST_UNIT_MAX + 1];
+                struct series_state st;
+        } *a;
+        size_t n, cap;
+        int64_t next_id;
+};
 
-        if (!s)
-                return -EIO;
-        sqlite3_bind_int64(s, 1, home_id);
-        r = sql_step_row(s);
-        if (r == 1)
-                n = sqlite3_column_int(s, 0);
-        sqlite3_reset(s);
-        return r < 0 ? r : n;
+static void home_series_free(struct home_series *hs)
+{
+        free(hs->a);
+        hs->a = NULL;
+        hs->n = hs->cap = 0;
 }
 
-static int series_insert(sqlite3 *db, const struct ts_ingest *in, const struct ingest_series *k,
-                         struct series_state *ss)
+static int home_series_add(struct home_series *hs, const char *channel, int quantity,
+                           const char *unit, const struct series_state *st)
 {
-        sqlite3_stmt *s;
-        int r = series_count(db, in->home_id);
+        struct known_series *k;
 
-        if (r < 0)
-                return r;
-        if (r >= in->max_series_per_home)
-                return -EDQUOT;
-        s = store_prepare(db, "INSERT INTO series (home_id, channel, quantity, unit, class_code, "
-                          "epc, instance, circuit, wrap, name, role, created_at) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        if (hs->n == hs->cap) {
+                size_t ncap = hs->cap ? hs->cap * 2 : 32;
+                void *np = realloc(hs->a, ncap * sizeof(*hs->a));
+
+                if (!np)
+                        return -ENOMEM;
+                hs->a = np;
+                hs->cap = ncap;
+        }
+        k = &hs->a[hs->n++];
+        snprintf(k->channel, sizeof(k->channel), "%s", channel);
+        k->quantity = quantity;
+        snprintf(k->unit, sizeof(k->unit), "%s", unit);
+        k->st = *st;
+        if (st->id >= hs->next_id)
+                hs->next_id = st->id + 1;
+        return 0;
+}
+
+static int home_series_load(sqlite3 *db, int64_t home_id, struct home_series *hs)
+{
+        sqlite3_stmt *s = store_prepare(db, "SELECT id, channel, quantity, unit, last_ts, "
+                                        "last_value, wrap FROM series "
+                                        "WHERE id BETWEEN ? AND ?");
+        int r = 0;
+
         if (!s)
                 return -EIO;
-        sqlite3_bind_int64(s, 1, in->home_id);
+        hs->next_id = home_id * TS_SERIES_PER_HOME;
+        sqlite3_bind_int64(s, 1, home_id * TS_SERIES_PER_HOME);
+        sqlite3_bind_int64(s, 2, home_id * TS_SERIES_PER_HOME + TS_SERIES_PER_HOME - 1);
+        while (r == 0) {
+                struct series_state st;
+
+                r = sql_step_row(s);
+                if (r <= 0)
+                        break;
+                st.id = sqlite3_column_int64(s, 0);
+                st.last_ts = sqlite3_column_int64(s, 4);
+                st.last_value = sqlite3_column_double(s, 5);
+                st.wrap = sqlite3_column_double(s, 6);
+                r = home_series_add(hs, (const char *)sqlite3_column_text(s, 1),
+                                    sqlite3_column_int(s, 2),
+                                    (const char *)sqlite3_column_text(s, 3), &st);
+        }
+        sqlite3_reset(s);
+        return r < 0 ? r : 0;
+}
+
+/* The role stored for a series: "" when it is the default of its source
+ * (derived again on reading), which keeps rows short. */
+static const char *role_stored(const struct ingest_series *k)
+{
+        if (!k->role[0] || strcmp(k->role, ingest_default_role(k)) == 0)
+                return "";
+        return k->role;
+}
+
+static int series_insert(sqlite3 *db, const struct ts_ingest *in, struct home_series *hs,
+                         const struct ingest_series *k, struct series_state *ss)
+{
+        sqlite3_stmt *s;
+        int r;
+
+        if ((int64_t)hs->n >= in->max_series_per_home ||
+            hs->next_id >= (in->home_id + 1) * TS_SERIES_PER_HOME)
+                return -EDQUOT;
+        if (in->home_id >= TS_HOMES_MAX)
+                return -EOVERFLOW;              /* the packed ids would overflow */
+        s = store_prepare(db, "INSERT INTO series (id, channel, quantity, unit, class_code, "
+                          "epc, instance, circuit, wrap, name, role) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        if (!s)
+                return -EIO;
+        sqlite3_bind_int64(s, 1, hs->next_id);
         sql_bind_text(s, 2, k->channel);
         sqlite3_bind_int(s, 3, (int)k->quantity);
         sql_bind_text(s, 4, k->unit);
@@ -342,66 +450,81 @@ static int series_insert(sqlite3 *db, const struct ts_ingest *in, const struct i
         sqlite3_bind_int(s, 8, k->circuit);
         sqlite3_bind_double(s, 9, k->wrap);
         sql_bind_text(s, 10, k->name);
-        sql_bind_text(s, 11, k->role[0] ? k->role : ingest_default_role(k));
-        sqlite3_bind_int64(s, 12, in->now);
+        sql_bind_text(s, 11, role_stored(k));
         r = sql_exec_reset(s);
         if (r < 0)
                 return r;
         memset(ss, 0, sizeof(*ss));
-        ss->id = sqlite3_last_insert_rowid(db);
+        ss->id = hs->next_id;
         ss->wrap = k->wrap;
+        return home_series_add(hs, k->channel, (int)k->quantity, k->unit, ss);
+}
+
+/* The series of key k (created when new); *idx gets its place in hs. */
+static int series_find(sqlite3 *db, const struct ts_ingest *in, struct home_series *hs,
+                       const struct ingest_series *k, size_t *idx)
+{
+        struct series_state ss;
+        int r;
+
+        for (size_t i = 0; i < hs->n; i++) {
+                const struct known_series *e = &hs->a[i];
+
+                if (e->quantity == (int)k->quantity && strcmp(e->channel, k->channel) == 0 &&
+                    strcmp(e->unit, k->unit) == 0) {
+                        *idx = i;
+                        return 0;
+                }
+        }
+        r = series_insert(db, in, hs, k, &ss);
+        if (r < 0)
+                return r;
+        *idx = hs->n - 1;
         return 0;
 }
 
-static int series_find(sqlite3 *db, const struct ts_ingest *in, const struct ingest_series *k,
-                       struct series_state *ss)
+/* The next free seq of (series, hour): 0 when the hour has no chunk yet. */
+static int chunk_next_seq(sqlite3 *db, int64_t series_id, int64_t hour, int64_t *seq)
 {
-        sqlite3_stmt *s = store_prepare(db, "SELECT id, last_ts, last_value, chunk_seq, wrap "
-                                        "FROM series "
-                                        "WHERE home_id = ? AND channel = ? AND quantity = ? "
-                                        "AND unit = ?");
+        sqlite3_stmt *s = store_prepare(db, "SELECT max(id) FROM chunks WHERE id BETWEEN ? AND ?");
         int r;
 
         if (!s)
                 return -EIO;
-        sqlite3_bind_int64(s, 1, in->home_id);
-        sql_bind_text(s, 2, k->channel);
-        sqlite3_bind_int(s, 3, (int)k->quantity);
-        sql_bind_text(s, 4, k->unit);
+        sqlite3_bind_int64(s, 1, chunk_id(series_id, hour, 0));
+        sqlite3_bind_int64(s, 2, chunk_id(series_id, hour, SEQ_MAX));
         r = sql_step_row(s);
-        if (r == 1) {
-                ss->id = sqlite3_column_int64(s, 0);
-                ss->last_ts = sqlite3_column_int64(s, 1);
-                ss->last_value = sqlite3_column_double(s, 2);
-                ss->chunk_seq = sqlite3_column_int64(s, 3);
-                ss->wrap = sqlite3_column_double(s, 4);
-        }
+        *seq = 0;
+        if (r == 1 && sqlite3_column_type(s, 0) != SQLITE_NULL)
+                *seq = (sqlite3_column_int64(s, 0) & SEQ_MAX) + 1;
         sqlite3_reset(s);
         if (r < 0)
                 return r;
-        if (r == 0)
-                return series_insert(db, in, k, ss);
-        return 0;
+        return *seq > SEQ_MAX ? -EMLINK : 0;
 }
 
-static int chunks_insert(sqlite3 *db, const struct ts_series_batch *sb, struct series_state *ss,
-                         int64_t *bytes)
+static int chunks_insert(sqlite3 *db, const struct ts_series_batch *sb,
+                         const struct series_state *ss, int64_t *bytes)
 {
-        sqlite3_stmt *s = store_prepare(db, "INSERT INTO chunks (series_id, t0, seq, t1, n, data) "
-                                        "VALUES (?, ?, ?, ?, ?, ?)");
+        sqlite3_stmt *s = store_prepare(db, "INSERT INTO chunks (id, n, data) VALUES (?, ?, ?)");
+        int64_t last_hour = ss->last_ts > 0 ? floor_div(ss->last_ts, HOUR_MS) : -1;
         int r;
 
         if (!s)
                 return -EIO;
         for (size_t i = 0; i < sb->n_chunks; i++) {
                 const struct ts_chunk *c = &sb->chunks[i];
+                int64_t hour = floor_div(c->t0, HOUR_MS), seq = 0;
 
-                sqlite3_bind_int64(s, 1, ss->id);
-                sqlite3_bind_int64(s, 2, c->t0);
-                sqlite3_bind_int64(s, 3, ++ss->chunk_seq);
-                sqlite3_bind_int64(s, 4, c->t1);
-                sqlite3_bind_int(s, 5, (int)c->n);
-                sqlite3_bind_blob(s, 6, c->blob, (int)c->len, SQLITE_STATIC);
+                /* An hour after the newest point stored has no chunk yet. */
+                if (hour <= last_hour) {
+                        r = chunk_next_seq(db, ss->id, hour, &seq);
+                        if (r < 0)
+                                return r;
+                }
+                sqlite3_bind_int64(s, 1, chunk_id(ss->id, hour, seq));
+                sqlite3_bind_int(s, 2, (int)c->n);
+                sqlite3_bind_blob(s, 3, c->blob, (int)c->len, SQLITE_STATIC);
                 r = sql_exec_reset(s);
                 if (r < 0)
                         return r;
@@ -410,43 +533,45 @@ static int chunks_insert(sqlite3 *db, const struct ts_series_batch *sb, struct s
         return 0;
 }
 
+/* Binds the columns a cell of this kind and resolution keeps; 0 elsewhere. */
 static void bind_cell(sqlite3_stmt *s, int64_t series_id, enum rollup_res res,
-                      const struct rollup_cell *c)
+                      enum energy_kind kind, const struct rollup_cell *c)
 {
-        sqlite3_bind_int64(s, 1, series_id);
-        sqlite3_bind_int(s, 2, (int)res);
-        sqlite3_bind_int64(s, 3, c->bucket);
-        sqlite3_bind_int64(s, 4, c->n);
-        sqlite3_bind_double(s, 5, c->min);
-        sqlite3_bind_double(s, 6, c->max);
-        sqlite3_bind_double(s, 7, c->sum);
-        sqlite3_bind_double(s, 8, c->total);
-        sqlite3_bind_int64(s, 9, c->first_ts);
-        sqlite3_bind_double(s, 10, c->first);
-        sqlite3_bind_int64(s, 11, c->last_ts);
-        sqlite3_bind_double(s, 12, c->last);
+        bool gauge = kind == EK_GAUGE;
+
+        sqlite3_bind_int64(s, 1, rollup_id(series_id, res, c->bucket));
+        sqlite3_bind_int64(s, 2, c->n);
+        sqlite3_bind_double(s, 3, gauge ? c->min : 0);
+        sqlite3_bind_double(s, 4, gauge ? c->max : 0);
+        sqlite3_bind_double(s, 5, gauge ? c->sum : 0);
+        sqlite3_bind_double(s, 6, gauge ? 0 : c->total);
+        if (!gauge && res == RU_HOUR) {
+                sqlite3_bind_int64(s, 7, c->last_ts - c->bucket * 1000);
+                sqlite3_bind_double(s, 8, c->last);
+        } else {
+                sqlite3_bind_int64(s, 7, 0);
+                sqlite3_bind_double(s, 8, 0);
+        }
 }
 
 /* Merges cells into the rollups (in-order points: nothing stored overlaps). */
-static int cells_merge(sqlite3 *db, int64_t series_id, enum rollup_res res,
+static int cells_merge(sqlite3 *db, int64_t series_id, enum rollup_res res, enum energy_kind kind,
                        const struct rollup_cell *cells, size_t n)
 {
         sqlite3_stmt *s = store_prepare(db,
-                "INSERT INTO rollups (series_id, res, bucket, n, vmin, vmax, vsum, total, "
-                "first_ts, first_v, last_ts, last_v) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (series_id, res, bucket) DO UPDATE SET n = n + excluded.n, "
+                "INSERT INTO rollups (id, n, vmin, vmax, vsum, total, last_off, last_v) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET n = n + excluded.n, "
                 "vmin = min(vmin, excluded.vmin), vmax = max(vmax, excluded.vmax), "
                 "vsum = vsum + excluded.vsum, total = total + excluded.total, "
-                "first_v = CASE WHEN excluded.first_ts < first_ts THEN excluded.first_v "
-                "  ELSE first_v END, first_ts = min(first_ts, excluded.first_ts), "
-                "last_v = CASE WHEN excluded.last_ts > last_ts THEN excluded.last_v "
-                "  ELSE last_v END, last_ts = max(last_ts, excluded.last_ts)");
+                "last_v = CASE WHEN excluded.last_off >= last_off THEN excluded.last_v "
+                "  ELSE last_v END, last_off = max(last_off, excluded.last_off)");
         int r;
 
         if (!s)
                 return -EIO;
         for (size_t i = 0; i < n; i++) {
-                bind_cell(s, series_id, res, &cells[i]);
+                bind_cell(s, series_id, res, kind, &cells[i]);
                 r = sql_exec_reset(s);
                 if (r < 0)
                         return r;
@@ -455,23 +580,21 @@ static int cells_merge(sqlite3 *db, int64_t series_id, enum rollup_res res,
 }
 
 /* Replaces the rollups of res in [from, to] with cells. */
-static int cells_replace(sqlite3 *db, int64_t series_id, enum rollup_res res, int64_t from,
-                         int64_t to, const struct rollup_cell *cells, size_t n)
+static int cells_replace(sqlite3 *db, int64_t series_id, enum rollup_res res,
+                         enum energy_kind kind, int64_t from, int64_t to,
+                         const struct rollup_cell *cells, size_t n)
 {
-        sqlite3_stmt *s = store_prepare(db, "DELETE FROM rollups WHERE series_id = ? AND res = ? "
-                                        "AND bucket >= ? AND bucket <= ?");
+        sqlite3_stmt *s = store_prepare(db, "DELETE FROM rollups WHERE id BETWEEN ? AND ?");
         int r;
 
         if (!s)
                 return -EIO;
-        sqlite3_bind_int64(s, 1, series_id);
-        sqlite3_bind_int(s, 2, (int)res);
-        sqlite3_bind_int64(s, 3, from);
-        sqlite3_bind_int64(s, 4, to);
+        sqlite3_bind_int64(s, 1, rollup_id(series_id, res, from));
+        sqlite3_bind_int64(s, 2, rollup_id(series_id, res, to));
         r = sql_exec_reset(s);
         if (r < 0)
                 return r;
-        return cells_merge(db, series_id, res, cells, n);
+        return cells_merge(db, series_id, res, kind, cells, n);
 }
 
 static int rollups_read(sqlite3 *db, int64_t series_id, enum rollup_res res, int64_t from_s,
@@ -480,19 +603,19 @@ static int rollups_read(sqlite3 *db, int64_t series_id, enum rollup_res res, int
 /* The last point stored before hour h0 (from the hour rollups): 1 found. */
 static int point_before(sqlite3 *db, int64_t series_id, int64_t h0, int64_t *ts, double *v)
 {
-        sqlite3_stmt *s = store_prepare(db, "SELECT last_ts, last_v FROM rollups "
-                                        "WHERE series_id = ? AND res = 0 AND bucket < ? "
-                                        "ORDER BY bucket DESC LIMIT 1");
+        sqlite3_stmt *s = store_prepare(db, "SELECT id, last_off, last_v FROM rollups "
+                                        "WHERE id >= ? AND id < ? ORDER BY id DESC LIMIT 1");
         int r;
 
         if (!s)
                 return -EIO;
-        sqlite3_bind_int64(s, 1, series_id);
-        sqlite3_bind_int64(s, 2, h0);
+        sqlite3_bind_int64(s, 1, rollup_id(series_id, RU_HOUR, EPOCH_HOUR * 3600));
+        sqlite3_bind_int64(s, 2, rollup_id(series_id, RU_HOUR, h0));
         r = sql_step_row(s);
         if (r == 1) {
-                *ts = sqlite3_column_int64(s, 0);
-                *v = sqlite3_column_double(s, 1);
+                *ts = rollup_bucket_of(sqlite3_column_int64(s, 0)) * 1000 +
+                      sqlite3_column_int64(s, 1);
+                *v = sqlite3_column_double(s, 2);
         }
         sqlite3_reset(s);
         return r;
@@ -501,16 +624,16 @@ static int point_before(sqlite3 *db, int64_t series_id, int64_t h0, int64_t *ts,
 /* The first hour bucket with data after hour h (0 none). */
 static int64_t hour_after(sqlite3 *db, int64_t series_id, int64_t h)
 {
-        sqlite3_stmt *s = store_prepare(db, "SELECT bucket FROM rollups WHERE series_id = ? "
-                                        "AND res = 0 AND bucket > ? ORDER BY bucket LIMIT 1");
+        sqlite3_stmt *s = store_prepare(db, "SELECT id FROM rollups WHERE id > ? AND id < ? "
+                                        "ORDER BY id LIMIT 1");
         int64_t b = 0;
 
         if (!s)
                 return 0;
-        sqlite3_bind_int64(s, 1, series_id);
-        sqlite3_bind_int64(s, 2, h);
+        sqlite3_bind_int64(s, 1, rollup_id(series_id, RU_HOUR, h));
+        sqlite3_bind_int64(s, 2, (series_id << 31) | ((int64_t)RU_DAY << 29));
         if (sql_step_row(s) == 1)
-                b = sqlite3_column_int64(s, 0);
+                b = rollup_bucket_of(sqlite3_column_int64(s, 0));
         sqlite3_reset(s);
         return b;
 }
@@ -540,18 +663,22 @@ static int pts_add(struct pts *a, int64_t ts, double v, uint32_t order)
 static int chunks_read(sqlite3 *db, int64_t series_id, int64_t from_ms, int64_t to_ms,
                        size_t max, struct pts *out)
 {
-        sqlite3_stmt *s = store_prepare(db, "SELECT seq, data FROM chunks WHERE series_id = ? "
-                                        "AND t0 >= ? AND t0 < ? ORDER BY t0, seq");
+        sqlite3_stmt *s = store_prepare(db, "SELECT id, data FROM chunks WHERE id >= ? AND id < ? "
+                                        "ORDER BY id");
+        int64_t h0 = floor_div(from_ms, HOUR_MS), h1 = floor_div(to_ms + HOUR_MS - 1, HOUR_MS);
         size_t w = 0;
         int r = 0;
 
         if (!s)
                 return -EIO;
-        sqlite3_bind_int64(s, 1, series_id);
-        sqlite3_bind_int64(s, 2, from_ms);
-        sqlite3_bind_int64(s, 3, to_ms);
+        if (h0 < EPOCH_HOUR)
+                h0 = EPOCH_HOUR;
+        if (h1 < h0)
+                h1 = h0;
+        sqlite3_bind_int64(s, 1, chunk_id(series_id, h0, 0));
+        sqlite3_bind_int64(s, 2, chunk_id(series_id, h1, 0));
         while (r == 0) {
-                int64_t *ts = NULL;
+                int64_t *ts = NULL, id, base;
                 double *v = NULL;
                 size_t n = 0;
                 uint32_t seq;
@@ -559,11 +686,13 @@ static int chunks_read(sqlite3 *db, int64_t series_id, int64_t from_ms, int64_t 
                 r = sql_step_row(s);
                 if (r <= 0)
                         break;
-                seq = (uint32_t)sqlite3_column_int64(s, 0);
+                id = sqlite3_column_int64(s, 0);
+                seq = (uint32_t)(id & SEQ_MAX);
+                base = (((id >> SEQ_BITS) & ((1LL << 19) - 1)) + EPOCH_HOUR) * HOUR_MS;
                 r = tschunk_decode(sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1),
                                    &ts, &v, &n);
                 for (size_t i = 0; r == 0 && i < n; i++)
-                        r = pts_add(out, ts[i], v[i], seq);
+                        r = pts_add(out, base + ts[i], v[i], seq);
                 free(ts);
                 free(v);
                 if (r == 0 && out->n > max)
@@ -584,8 +713,8 @@ static int chunks_read(sqlite3 *db, int64_t series_id, int64_t from_ms, int64_t 
 
 /* Recomputes the coarser rollups of res over the buckets touching
  * [from_s, to_s] from the next finer resolution. */
-static int coarse_recompute(sqlite3 *db, int64_t series_id, enum rollup_res res, int64_t from_s,
-                            int64_t to_s)
+static int coarse_recompute(sqlite3 *db, int64_t series_id, enum rollup_res res,
+                            enum energy_kind kind, int64_t from_s, int64_t to_s)
 {
         int64_t b0 = rollup_bucket(res, from_s), b1 = rollup_bucket(res, to_s);
         struct rollup_cell *fine = NULL, *coarse = NULL;
@@ -596,7 +725,7 @@ static int coarse_recompute(sqlite3 *db, int64_t series_id, enum rollup_res res,
         if (r == 0)
                 r = rollup_coarsen(res, fine, nf, &coarse, &nc);
         if (r == 0)
-                r = cells_replace(db, series_id, res, b0, b1, coarse, nc);
+                r = cells_replace(db, series_id, res, kind, b0, b1, coarse, nc);
         free(fine);
         free(coarse);
         return r;
@@ -639,11 +768,11 @@ static int series_recompute(sqlite3 *db, const struct ts_series_batch *sb, int64
         if (r == 0)
                 r = rollup_hours(k, wrap, have_prev, pts_ts, pv, ts, v, a.n, &cells, &nc);
         if (r == 0)
-                r = cells_replace(db, series_id, RU_HOUR, h0, h1, cells, nc);
+                r = cells_replace(db, series_id, RU_HOUR, k, h0, h1, cells, nc);
         if (r == 0)
-                r = coarse_recompute(db, series_id, RU_DAY, h0, h1);
+                r = coarse_recompute(db, series_id, RU_DAY, k, h0, h1);
         if (r == 0)
-                r = coarse_recompute(db, series_id, RU_MONTH, h0, h1);
+                r = coarse_recompute(db, series_id, RU_MONTH, k, h0, h1);
         free(a.p);
         free(ts);
         free(v);
@@ -668,26 +797,28 @@ static void boundary_delta(struct ts_series_batch *sb, const struct series_state
 static int series_state_save(sqlite3 *db, const struct series_state *ss)
 {
         sqlite3_stmt *s = store_prepare(db, "UPDATE series SET last_ts = ?, last_value = ?, "
-                                        "chunk_seq = ?, wrap = ? WHERE id = ?");
+                                        "wrap = ? WHERE id = ?");
 
         if (!s)
                 return -EIO;
         sqlite3_bind_int64(s, 1, ss->last_ts);
         sqlite3_bind_double(s, 2, ss->last_value);
-        sqlite3_bind_int64(s, 3, ss->chunk_seq);
-        sqlite3_bind_double(s, 4, ss->wrap);
-        sqlite3_bind_int64(s, 5, ss->id);
+        sqlite3_bind_double(s, 3, ss->wrap);
+        sqlite3_bind_int64(s, 4, ss->id);
         return sql_exec_reset(s);
 }
 
-static int series_ingest(sqlite3 *db, struct ts_ingest *in, struct ts_series_batch *sb)
+static int series_ingest(sqlite3 *db, struct ts_ingest *in, struct home_series *hs,
+                         struct ts_series_batch *sb)
 {
         struct series_state ss = { 0 };
-        int r = series_find(db, in, sb->key, &ss);
+        size_t idx = 0;
+        int r = series_find(db, in, hs, sb->key, &idx);
         bool in_order;
 
         if (r < 0)
                 return r;
+        ss = hs->a[idx].st;
         /* A counter's wrap value is remembered from the batch that last named
          * one; the worker aggregated with the batch's own value, so a batch
          * that relies on the remembered one is recomputed. */
@@ -700,7 +831,8 @@ static int series_ingest(sqlite3 *db, struct ts_ingest *in, struct ts_series_bat
         if (in_order) {
                 boundary_delta(sb, &ss);
                 for (int res = 0; res < 3 && r == 0; res++)
-                        r = cells_merge(db, ss.id, (enum rollup_res)res, sb->cells[res],
+                        r = cells_merge(db, ss.id, (enum rollup_res)res,
+                                        energy_quantity_kind(sb->key->quantity), sb->cells[res],
                                         sb->n_cells[res]);
         } else {
                 r = series_recompute(db, sb, ss.id, ss.wrap);
@@ -711,22 +843,23 @@ static int series_ingest(sqlite3 *db, struct ts_ingest *in, struct ts_series_bat
                 ss.last_ts = sb->ts[sb->n - 1];
                 ss.last_value = sb->v[sb->n - 1];
         }
+        hs->a[idx].st = ss;             /* a batch may name a series twice: no */
         return series_state_save(db, &ss);
 }
 
 static int ingest_job_run(sqlite3 *db, void *arg)
 {
         struct ts_ingest *in = arg;
+        struct home_series hs = { 0 };
         int r = batch_record(db, in);
 
         if (r <= 0)
                 return r;
-        for (size_t i = 0; i < in->n_series; i++) {
-                r = series_ingest(db, in, &in->series[i]);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        r = home_series_load(db, in->home_id, &hs);
+        for (size_t i = 0; r == 0 && i < in->n_series; i++)
+                r = series_ingest(db, in, &hs, &in->series[i]);
+        home_series_free(&hs);
+        return r;
 }
 
 int store_ts_ingest(struct store *st, struct ts_ingest *in)
@@ -738,27 +871,28 @@ int store_ts_ingest(struct store *st, struct ts_ingest *in)
 
 /* ---- reads ----------------------------------------------------------------- */
 
-#define SERIES_COLS "id, home_id, channel, quantity, unit, class_code, epc, instance, circuit, " \
-        "wrap, name, role, last_ts, last_value, created_at"
+#define SERIES_COLS "id, channel, quantity, unit, class_code, epc, instance, circuit, " \
+        "wrap, name, role, last_ts, last_value"
 
 static void series_row(sqlite3_stmt *s, struct store_series *o)
 {
         memset(o, 0, sizeof(*o));
         o->id = sqlite3_column_int64(s, 0);
-        o->home_id = sqlite3_column_int64(s, 1);
-        sql_col_copy(s, 2, o->key.channel, sizeof(o->key.channel));
-        o->key.quantity = (enum energy_quantity)sqlite3_column_int(s, 3);
-        sql_col_copy(s, 4, o->key.unit, sizeof(o->key.unit));
-        o->key.class_code = sqlite3_column_int(s, 5);
-        o->key.epc = sqlite3_column_int(s, 6);
-        o->key.instance = sqlite3_column_int(s, 7);
-        o->key.circuit = sqlite3_column_int(s, 8);
-        o->key.wrap = sqlite3_column_double(s, 9);
-        sql_col_copy(s, 10, o->key.name, sizeof(o->key.name));
-        sql_col_copy(s, 11, o->key.role, sizeof(o->key.role));
-        o->last_ts = sqlite3_column_int64(s, 12);
-        o->last_value = sqlite3_column_double(s, 13);
-        o->created_at = sqlite3_column_int64(s, 14);
+        o->home_id = o->id / TS_SERIES_PER_HOME;
+        sql_col_copy(s, 1, o->key.channel, sizeof(o->key.channel));
+        o->key.quantity = (enum energy_quantity)sqlite3_column_int(s, 2);
+        sql_col_copy(s, 3, o->key.unit, sizeof(o->key.unit));
+        o->key.class_code = sqlite3_column_int(s, 4);
+        o->key.epc = sqlite3_column_int(s, 5);
+        o->key.instance = sqlite3_column_int(s, 6);
+        o->key.circuit = sqlite3_column_int(s, 7);
+        o->key.wrap = sqlite3_column_double(s, 8);
+        sql_col_copy(s, 9, o->key.name, sizeof(o->key.name));
+        sql_col_copy(s, 10, o->key.role, sizeof(o->key.role));
+        if (!o->key.role[0])
+                snprintf(o->key.role, sizeof(o->key.role), "%s", ingest_default_role(&o->key));
+        o->last_ts = sqlite3_column_int64(s, 11);
+        o->last_value = sqlite3_column_double(s, 12);
 }
 
 int store_ts_series_list(struct store *st, int64_t home_id, struct store_series **out,
@@ -773,10 +907,12 @@ int store_ts_series_list(struct store *st, int64_t home_id, struct store_series 
         *n = 0;
         if (!db)
                 return -EIO;
-        s = store_prepare(db, "SELECT " SERIES_COLS " FROM series WHERE home_id = ? ORDER BY id");
+        s = store_prepare(db, "SELECT " SERIES_COLS " FROM series WHERE id BETWEEN ? AND ? "
+                          "ORDER BY id");
         if (!s)
                 return -EIO;
-        sqlite3_bind_int64(s, 1, home_id);
+        sqlite3_bind_int64(s, 1, home_id * TS_SERIES_PER_HOME);
+        sqlite3_bind_int64(s, 2, home_id * TS_SERIES_PER_HOME + TS_SERIES_PER_HOME - 1);
         for (;;) {
                 r = sql_step_row(s);
                 if (r <= 0)
@@ -807,11 +943,12 @@ int store_ts_series_get(struct store *st, int64_t home_id, int64_t series_id,
 
         if (!db)
                 return -EIO;
-        s = store_prepare(db, "SELECT " SERIES_COLS " FROM series WHERE id = ? AND home_id = ?");
+        if (series_id / TS_SERIES_PER_HOME != home_id)
+                return -ENOENT;
+        s = store_prepare(db, "SELECT " SERIES_COLS " FROM series WHERE id = ?");
         if (!s)
                 return -EIO;
         sqlite3_bind_int64(s, 1, series_id);
-        sqlite3_bind_int64(s, 2, home_id);
         r = sql_step_row(s);
         if (r == 1)
                 series_row(s, out);
@@ -868,10 +1005,9 @@ int store_ts_raw(struct store *st, int64_t series_id, int64_t from_ms, int64_t t
 static int rollups_read(sqlite3 *db, int64_t series_id, enum rollup_res res, int64_t from_s,
                         int64_t to_s, struct rollup_cell **out, size_t *n)
 {
-        sqlite3_stmt *s = store_prepare(db, "SELECT bucket, n, vmin, vmax, vsum, total, first_ts, "
-                                        "first_v, last_ts, last_v FROM rollups WHERE series_id = ? "
-                                        "AND res = ? AND bucket >= ? AND bucket < ? "
-                                        "ORDER BY bucket");
+        sqlite3_stmt *s = store_prepare(db, "SELECT id, n, vmin, vmax, vsum, total, last_off, "
+                                        "last_v FROM rollups WHERE id >= ? AND id < ? "
+                                        "ORDER BY id");
         size_t cap = 0;
         int r = 0;
 
@@ -879,10 +1015,12 @@ static int rollups_read(sqlite3 *db, int64_t series_id, enum rollup_res res, int
         *n = 0;
         if (!s)
                 return -EIO;
-        sqlite3_bind_int64(s, 1, series_id);
-        sqlite3_bind_int(s, 2, (int)res);
-        sqlite3_bind_int64(s, 3, from_s);
-        sqlite3_bind_int64(s, 4, to_s);
+        if (from_s < EPOCH_HOUR * 3600)
+                from_s = EPOCH_HOUR * 3600;
+        if (to_s < from_s)
+                to_s = from_s;
+        sqlite3_bind_int64(s, 1, rollup_id_end(series_id, res, from_s));
+        sqlite3_bind_int64(s, 2, rollup_id_end(series_id, res, to_s));
         for (;;) {
                 struct rollup_cell *c;
 
@@ -901,16 +1039,17 @@ static int rollups_read(sqlite3 *db, int64_t series_id, enum rollup_res res, int
                         cap = ncap;
                 }
                 c = &(*out)[(*n)++];
-                c->bucket = sqlite3_column_int64(s, 0);
+                memset(c, 0, sizeof(*c));
+                c->bucket = rollup_bucket_of(sqlite3_column_int64(s, 0));
                 c->n = sqlite3_column_int64(s, 1);
                 c->min = sqlite3_column_double(s, 2);
                 c->max = sqlite3_column_double(s, 3);
                 c->sum = sqlite3_column_double(s, 4);
                 c->total = sqlite3_column_double(s, 5);
-                c->first_ts = sqlite3_column_int64(s, 6);
-                c->first = sqlite3_column_double(s, 7);
-                c->last_ts = sqlite3_column_int64(s, 8);
-                c->last = sqlite3_column_double(s, 9);
+                c->last_ts = c->bucket * 1000 + sqlite3_column_int64(s, 6);
+                c->last = sqlite3_column_double(s, 7);
+                c->first_ts = c->last_ts;
+                c->first = c->last;
         }
         sqlite3_reset(s);
         if (r < 0) {
@@ -936,10 +1075,10 @@ int store_ts_rollups(struct store *st, int64_t series_id, enum rollup_res res, i
 int store_ts_delete_home(sqlite3 *db, int64_t home_id)
 {
         static const char *const sql[] = {
-                "DELETE FROM chunks WHERE series_id IN (SELECT id FROM series WHERE home_id = ?)",
-                "DELETE FROM rollups WHERE series_id IN (SELECT id FROM series WHERE home_id = ?)",
-                "DELETE FROM series WHERE home_id = ?",
-                "DELETE FROM ingest_batches WHERE home_id = ?",
+                "DELETE FROM chunks WHERE id BETWEEN ?1 << 31 AND ((?2 + 1) << 31) - 1",
+                "DELETE FROM rollups WHERE id BETWEEN ?1 << 31 AND ((?2 + 1) << 31) - 1",
+                "DELETE FROM series WHERE id BETWEEN ?1 AND ?2",
+                "DELETE FROM ingest_batches WHERE home_id = ?3",
         };
         sqlite3_stmt *s;
         int r;
@@ -948,7 +1087,9 @@ int store_ts_delete_home(sqlite3 *db, int64_t home_id)
                 s = store_prepare(db, sql[i]);
                 if (!s)
                         return -EIO;
-                sqlite3_bind_int64(s, 1, home_id);
+                sqlite3_bind_int64(s, 1, home_id * TS_SERIES_PER_HOME);
+                sqlite3_bind_int64(s, 2, home_id * TS_SERIES_PER_HOME + TS_SERIES_PER_HOME - 1);
+                sqlite3_bind_int64(s, 3, home_id);
                 r = sql_exec_reset(s);
                 if (r < 0)
                         return r;

@@ -26,6 +26,14 @@
 #include "domain/rollup.h"
 #include "store/store.h"
 
+/* Series ids are home id * TS_SERIES_PER_HOME + n: a home's series are one
+ * id range (no index needed to find them) and a home has at most this many. */
+#define TS_SERIES_PER_HOME 1024
+/* Series ids stay below 2^32 (chunk and rollup ids pack them): home ids too. */
+#define TS_HOMES_MAX (1LL << 22)
+/* The earliest time the store keeps (2020-01-01T00:00Z, unix ms). */
+#define TS_EPOCH_MS 1577836800000LL
+
 struct ts_chunk {
         int64_t t0, t1;                 /* unix ms of the first and last point */
         uint32_t n;
@@ -65,7 +73,8 @@ struct ts_ingest {
 int ts_ingest_prepare(const struct ingest_batch *b, struct ts_ingest *in);
 /* Frees what prepare and ingest allocated; accepts NULL. */
 void ts_ingest_free(struct ts_ingest *in);
-/* The write job. -EDQUOT when a new series would pass max_series_per_home. */
+/* The write job. -EDQUOT when a new series would pass max_series_per_home,
+ * -EMLINK when a series-hour has 4,096 chunks, -EOVERFLOW past TS_HOMES_MAX. */
 int store_ts_ingest(struct store *st, struct ts_ingest *in);
 
 struct store_series {
@@ -74,7 +83,6 @@ struct store_series {
         struct ingest_series key;
         int64_t last_ts;                /* unix ms, 0 none */
         double last_value;
-        int64_t created_at;
 };
 
 /* The series of a home (array malloc'd for the caller). */

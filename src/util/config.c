@@ -223,7 +223,7 @@ static const struct config_key config_table[] = {
                 "Most points in one measurement batch."),
         ROW_INT("energy.max_batch_series", energy_max_batch_series, "2000", 1, 100000,
                 "Most distinct series in one measurement batch."),
-        ROW_INT("energy.max_series_per_home", energy_max_series_per_home, "1000", 1, 1000000,
+        ROW_INT("energy.max_series_per_home", energy_max_series_per_home, "1000", 1, 1024,
                 "Most series one home may have."),
         ROW_SIZE("energy.max_decoded_body", energy_max_decoded_body, "32m", KIB, GIB,
                  "Largest measurement batch after gzip decoding."),

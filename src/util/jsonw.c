@@ -4,7 +4,9 @@
 #include "util/jsonw.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void jw_init(struct jw *w, struct buf *b)
@@ -166,6 +168,26 @@ void jw_int(struct jw *w, const char *key, int64_t v)
         char num[24];
         int n = snprintf(num, sizeof(num), "%lld", (long long)v);
 
+        jw_prefix(w, key);
+        jw_put(w, num, (size_t)n);
+}
+
+void jw_double(struct jw *w, const char *key, double v)
+{
+        char num[40];
+        int n;
+
+        if (!isfinite(v)) {
+                jw_null(w, key);
+                return;
+        }
+        if (v == (double)(int64_t)v && v > -9007199254740992.0 && v < 9007199254740992.0) {
+                jw_int(w, key, (int64_t)v);
+                return;
+        }
+        n = snprintf(num, sizeof(num), "%.15g", v);
+        if (strtod(num, NULL) != v)
+                n = snprintf(num, sizeof(num), "%.17g", v);
         jw_prefix(w, key);
         jw_put(w, num, (size_t)n);
 }

@@ -37,6 +37,9 @@ void jw_null(struct jw *w, const char *key);
 /* v / 10^decimals as a JSON number without floating point: (35680141, 6)
  * is 35.680141, (50000, 3) is 50; trailing zeros of the fraction dropped. */
 void jw_fixed(struct jw *w, const char *key, int64_t v, int decimals);
+/* A double: integral values as integers, others with 17 significant digits
+ * (exact round trip); NaN and infinities, which JSON lacks, as null. */
+void jw_double(struct jw *w, const char *key, double v);
 /* Copies members (len bytes of "key":value pairs, comma separated, as
  * another writer wrote them inside an object) into the open object. */
 void jw_members(struct jw *w, const char *members, size_t len);

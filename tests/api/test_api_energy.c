@@ -966,7 +966,7 @@ static void test_HE_1_device_code_not_in_logs(void **state)
         home_new(&h, t0);
         clock_at(t0 + HOUR);
         lines = api_printf("power,channel=main value=1200 %lld\n"
-                           "energy,channel=main,class=0x0287,epc=0xE0 value=100 %lld\n",
+                           "energy,channel=main,class=0x0287,epc=0xC0 value=100 %lld\n",
                            t0 + 10 * MINUTE, t0 + 10 * MINUTE);
         /* credentials in the query (InfluxDB v1 clients), right and wrong */
         path = api_printf("/write?db=home&precision=s&u=%s&p=%s", h.g.device_code, h.g.secret);
@@ -1516,8 +1516,8 @@ static void test_HE_4_handover_keep_then_purged_after_90_days(void **state)
         energy_home_add_member(&srv, h.id, h.owner, member);
         clock_at(t0 + 2 * HOUR);
         /* 1000 Wh at 12:10, 1500 Wh at 13:10: 500 Wh in the 13:00 hour */
-        lp = api_printf("energy,channel=grid,class=0x0287,epc=0xE0 value=1000 %lld\n"
-                        "energy,channel=grid,class=0x0287,epc=0xE0 value=1500 %lld\n",
+        lp = api_printf("energy,channel=grid,class=0x0287,epc=0xC0 value=1000 %lld\n"
+                        "energy,channel=grid,class=0x0287,epc=0xC0 value=1500 %lld\n",
                         t0 + 10 * MINUTE, t0 + 70 * MINUTE);
         lp_ok(&h.g, lp);
         sid = series_must(&h, "grid", "energy");
@@ -1662,8 +1662,8 @@ static void test_HE_4_new_resident_starts_fresh_home(void **state)
 
         home_new(&old, t0);
         clock_at(t0 + HOUR);
-        lp = api_printf("energy,channel=grid,class=0x0287,epc=0xE0 value=1000 %lld\n"
-                        "energy,channel=grid,class=0x0287,epc=0xE0 value=1200 %lld\n"
+        lp = api_printf("energy,channel=grid,class=0x0287,epc=0xC0 value=1000 %lld\n"
+                        "energy,channel=grid,class=0x0287,epc=0xC0 value=1200 %lld\n"
                         "power,channel=main value=640 %lld\n",
                         t0 + 10 * MINUTE, t0 + 40 * MINUTE, t0 + 40 * MINUTE);
         lp_ok(&old.g, lp);
@@ -1717,9 +1717,9 @@ static void test_HE_4_new_resident_starts_fresh_home(void **state)
 
         /* the gateway's old-period points do not enter the new home */
         clock_at(t1 + HOUR);
-        lp = api_printf("energy,channel=grid,class=0x0287,epc=0xE0 value=1100 %lld\n"
-                        "energy,channel=grid,class=0x0287,epc=0xE0 value=1300 %lld\n"
-                        "energy,channel=grid,class=0x0287,epc=0xE0 value=1350 %lld\n",
+        lp = api_printf("energy,channel=grid,class=0x0287,epc=0xC0 value=1100 %lld\n"
+                        "energy,channel=grid,class=0x0287,epc=0xC0 value=1300 %lld\n"
+                        "energy,channel=grid,class=0x0287,epc=0xC0 value=1350 %lld\n",
                         t0 + 30 * MINUTE, t1 + 10 * MINUTE, t1 + 20 * MINUTE);
         r = lp_write(&fresh.g, lp);
         expect(&r, 400);
@@ -1760,7 +1760,7 @@ static void test_HE_4_new_resident_starts_fresh_home(void **state)
         assert_string_equal(api_json_str(j, "state"), "registered");
         assert_int_equal(api_json_int(j, "home_id", 0), fresh.id);
         json_decref(j);
-        lp = api_printf("energy,channel=grid,class=0x0287,epc=0xE0 value=1400 %lld\n",
+        lp = api_printf("energy,channel=grid,class=0x0287,epc=0xC0 value=1400 %lld\n",
                         keep + 30);
         lp_ok(&fresh.g, lp);
         free(lp);
@@ -1785,7 +1785,7 @@ static void test_HE_7_line_protocol_v1_and_v2(void **state)
         clock_at(now);
         /* v1, seconds, Basic */
         lp = api_printf("power,channel=main,class=0x0287,epc=0xC6 value=1200 %lld\n"
-                        "energy,channel=main,class=0x0287,epc=0xE0 value=5000i %lld\n",
+                        "energy,channel=main,class=0x0287,epc=0xC0 value=5000i %lld\n",
                         t1, t1);
         r = gw_send(h.g.auth, "POST", "/write?db=home&precision=s", LP_CT, NULL, lp, strlen(lp));
         expect(&r, 204);
@@ -1999,7 +1999,7 @@ static void test_HE_7_json_batch(void **state)
         body = api_printf(
                 "{\"batch_id\":\"jb-1\",\"precision\":\"s\",\"series\":["
                 "{\"channel\":\"grid\",\"quantity\":\"energy\",\"unit\":\"kWh\","
-                "\"class\":\"0x0287\",\"epc\":\"0xE0\",\"name\":\"Grid purchase\"},"
+                "\"class\":\"0x0287\",\"epc\":\"0xC0\",\"name\":\"Grid purchase\"},"
                 "{\"channel\":\"pv\",\"quantity\":\"power\",\"unit\":\"kW\",\"class\":\"0x0279\","
                 "\"epc\":\"0xE0\",\"instance\":1},"
                 "{\"channel\":\"c3\",\"quantity\":\"power\",\"unit\":\"W\",\"class\":\"0x0287\","
@@ -2680,11 +2680,11 @@ static void test_HE_16_latest_and_resolutions(void **state)
         tadd(&t, "power,channel=load value=200 %lld\n", c);
         tadd(&t, "power,channel=load value=400 %lld\n", e);
         tadd(&t, "power,channel=load value=600 %lld\n", f);
-        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xE0 value=1000 %lld\n", a);
-        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xE0 value=1500 %lld\n", b);
-        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xE0 value=1800 %lld\n", c);
-        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xE0 value=5000 %lld\n", e);
-        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xE0 value=5200 %lld\n", f);
+        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xC0 value=1000 %lld\n", a);
+        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xC0 value=1500 %lld\n", b);
+        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xC0 value=1800 %lld\n", c);
+        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xC0 value=5000 %lld\n", e);
+        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xC0 value=5200 %lld\n", f);
         lp_ok(&h.g, t.s);
         tfree(&t);
         load = series_must(&h, "load", "power");
@@ -2713,7 +2713,7 @@ static void test_HE_16_latest_and_resolutions(void **state)
                         assert_string_equal(json_string_value(json_object_get(it, "class")),
                                             "0x0287");
                         assert_string_equal(json_string_value(json_object_get(it, "epc")),
-                                            "0xE0");
+                                            "0xC0");
                 }
         }
         json_decref(j);
@@ -2825,11 +2825,11 @@ static void test_HE_16_day_boundary_tokyo(void **state)
         /* 23:30 and 00:30 Tokyo: both on 2026-12-01 in UTC, two days in Tokyo */
         tadd(&t, "power,channel=main value=100 %lld\n", tk(2026, 12, 1, 23, 30));
         tadd(&t, "power,channel=main value=300 %lld\n", tk(2026, 12, 2, 0, 30));
-        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xE0 value=1000 %lld\n",
+        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xC0 value=1000 %lld\n",
              tk(2026, 12, 1, 23, 10));
-        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xE0 value=1100 %lld\n",
+        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xC0 value=1100 %lld\n",
              tk(2026, 12, 1, 23, 30));
-        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xE0 value=1400 %lld\n",
+        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xC0 value=1400 %lld\n",
              tk(2026, 12, 2, 0, 30));
         lp_ok(&h.g, t.s);
         tfree(&t);
@@ -2912,8 +2912,8 @@ static void summary_home(struct home *h)
         r = energy_gateway_call(&srv, &h->g, "PUT", "/api/v1/gateway/settings", settings, 201);
         api_resp_free(&r);
         clock_at(tk(2026, 12, 3, 12, 0));
-#define PUR "energy,channel=buy,class=0x0287,epc=0xE0"
-#define SAL "energy,channel=sell,class=0x0287,epc=0xE3"
+#define PUR "energy,channel=buy,class=0x0287,epc=0xC0"
+#define SAL "energy,channel=sell,class=0x0287,epc=0xC1"
 #define GEN "energy,channel=pv,class=0x0279,epc=0xE1"
         tadd(&t, PUR " value=10000 %lld\n", tk(2026, 12, 1, 12, 10));
         tadd(&t, PUR " value=12000 %lld\n", tk(2026, 12, 1, 13, 10));   /* +2 kWh day band */
@@ -3071,13 +3071,13 @@ static void test_HE_16_tiered_tariff_counts_the_month(void **state)
         api_resp_free(&r);
         clock_at(tk(2026, 12, 4, 12, 0));
         /* purchase: Dec 1 +100 kWh, Dec 2 +50 kWh, Dec 3 +200 kWh */
-        tadd(&t, "energy,channel=buy,class=0x0287,epc=0xE0 value=1000000 %lld\n",
+        tadd(&t, "energy,channel=buy,class=0x0287,epc=0xC0 value=1000000 %lld\n",
              tk(2026, 12, 1, 12, 10));
-        tadd(&t, "energy,channel=buy,class=0x0287,epc=0xE0 value=1100000 %lld\n",
+        tadd(&t, "energy,channel=buy,class=0x0287,epc=0xC0 value=1100000 %lld\n",
              tk(2026, 12, 1, 20, 0));
-        tadd(&t, "energy,channel=buy,class=0x0287,epc=0xE0 value=1150000 %lld\n",
+        tadd(&t, "energy,channel=buy,class=0x0287,epc=0xC0 value=1150000 %lld\n",
              tk(2026, 12, 2, 10, 0));
-        tadd(&t, "energy,channel=buy,class=0x0287,epc=0xE0 value=1350000 %lld\n",
+        tadd(&t, "energy,channel=buy,class=0x0287,epc=0xC0 value=1350000 %lld\n",
              tk(2026, 12, 3, 9, 0));
         lp_ok(&h.g, t.s);
         tfree(&t);
@@ -3112,6 +3112,81 @@ static void test_HE_16_tiered_tariff_counts_the_month(void **state)
 }
 
 /* Parses CSV text: the header's column of name in *col, rows in lines[1..]. */
+/* HE-16: the app's views in one request: GET /homes/{id}/data answers every
+ * series at one resolution, bucket for bucket what the per-series route says;
+ * a stranger gets 404. */
+static void test_HE_16_all_series_view_in_one_request(void **state)
+{
+        long long t0 = tk(2026, 11, 28, 12, 0);
+        long long a = tk(2026, 11, 29, 10, 10), b = tk(2026, 11, 29, 11, 40);
+        long long from = tk(2026, 11, 29, 0, 0), to = tk(2026, 11, 30, 0, 0);
+        struct home h;
+        struct text t = { 0 };
+        const char *res[] = { "hour", "day", "month" };
+        char *stranger;
+        json_t *all, *one, *it;
+        size_t i;
+
+        (void)state;
+        home_new(&h, t0);
+        clock_at(tk(2026, 11, 29, 12, 0));
+        tadd(&t, "power,channel=load value=100 %lld\n", a);
+        tadd(&t, "power,channel=load value=301 %lld\n", b);
+        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xC0 value=1000 %lld\n", a);
+        tadd(&t, "energy,channel=grid,class=0x0287,epc=0xC0 value=1250.5 %lld\n", b);
+        lp_ok(&h.g, t.s);
+        tfree(&t);
+        for (int k = 0; k < 3; k++) {
+                all = getf(h.owner, "/api/v1/homes/%lld/data?from=%s&to=%s&resolution=%s",
+                           (long long)h.id, qt(from), qt(to), res[k]);
+                assert_string_equal(json_string_value(json_object_get(all, "resolution")),
+                                    res[k]);
+                assert_int_equal(json_array_size(api_json_get(all, "series")), 2);
+                json_array_foreach(api_json_get(all, "series"), i, it) {
+                        int64_t sid = json_integer_value(json_object_get(it, "series_id"));
+                        json_t *ba = json_object_get(it, "buckets");
+
+                        one = data_of(&h, sid, res[k], from, to);
+                        assert_true(json_equal(ba, api_json_get(one, "buckets")));
+                        assert_true(json_array_size(ba) >= 1);
+                        json_decref(one);
+                }
+                json_decref(all);
+        }
+        /* hour buckets: load 10:00 and 11:00; grid total 250.5 in the 11:00 hour */
+        all = getf(h.owner, "/api/v1/homes/%lld/data?from=%s&to=%s&resolution=hour",
+                   (long long)h.id, qt(from), qt(to));
+        json_array_foreach(api_json_get(all, "series"), i, it) {
+                json_t *ba = json_object_get(it, "buckets");
+
+                assert_int_equal(json_array_size(ba), 2);
+                if (strcmp(json_string_value(json_object_get(it, "channel")), "grid") == 0)
+                        assert_close(num(json_array_get(ba, 1), "total"), 250.5, "grid 11:00");
+                else
+                        assert_close(num(json_array_get(ba, 1), "mean"), 301, "load 11:00");
+        }
+        json_decref(all);
+        stranger = new_member("stranger");
+        {
+                char *path = api_printf("/api/v1/homes/%lld/data?from=%s&to=%s&resolution=day",
+                                        (long long)h.id, qt(from), qt(to));
+                struct api_resp r = fixture_call(&srv, "GET", path, stranger, NULL, 404);
+
+                api_resp_free(&r);
+                free(path);
+        }
+        {
+                char *path = api_printf("/api/v1/homes/%lld/data?from=%s&to=%s&resolution=week",
+                                        (long long)h.id, qt(from), qt(to));
+                struct api_resp r = fixture_call(&srv, "GET", path, h.owner, NULL, 422);
+
+                api_resp_free(&r);
+                free(path);
+        }
+        free(stranger);
+        home_free(&h);
+}
+
 static int csv_col(char *header, const char *name)
 {
         char *f[32];
@@ -3336,6 +3411,7 @@ int main(void)
                 cmocka_unit_test(test_HE_7_bad_input),
                 cmocka_unit_test(test_HE_7_series_per_home_limit),
                 cmocka_unit_test(test_HE_16_latest_and_resolutions),
+                cmocka_unit_test(test_HE_16_all_series_view_in_one_request),
                 cmocka_unit_test(test_HE_16_day_boundary_tokyo),
                 cmocka_unit_test(test_HE_16_summary_cost_and_co2),
                 cmocka_unit_test(test_HE_16_tiered_tariff_counts_the_month),

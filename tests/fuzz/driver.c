@@ -140,8 +140,8 @@ static const char *const driver_tokens[] = {
         "name=", "role=purchase", "wrap=1e8", "power,", "energy,", "soc,", "\\ ", "\\,", "\\=",
         "\\\\", "\"x\\\"y\"", "1764720000000000000", "-1", "9223372036854775808", "1e999", "nan",
         "123i", "18446744073709551616u", "true", "\r\n", "# c\n", "\"batch_id\":\"b\"",
-        "\"precision\":\"ms\"", "\"series\":[", "\"points\":[", "[0,1,2]", "{\"channel\":\"a\","
-        "\"quantity\":\"power\"}", "\\u0000", "\\ud83d\\ude00", "\\ud800", "null", "[[[[[[[[",
+        "\"precision\":\"ms\"", "\"series\":[", "\"points\":[", "[0,1,2]",
+        "{\"channel\":\"a\",\"quantity\":\"power\"}", "\\u0000", "\\ud83d\\ude00", "\\ud800", "null", "[[[[[[[[",
         "]]]]]]]]", "{\"a\":1,\"a\":2}", "\xe5\x8f\xb0", "\xed\xa0\x80", "0.1e-7",
 };
 

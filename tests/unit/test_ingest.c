@@ -322,15 +322,16 @@ static void test_HE_7_default_roles_from_echonet(void **state)
         (void)state;
         assert_string_equal(role_of(0x0279, 0xE1, EQ_ENERGY), "generation");
         assert_string_equal(role_of(0x0279, -1, EQ_POWER), "generation");
+        assert_string_equal(role_of(0x0279, 0xE3, EQ_ENERGY), "sale");
         assert_string_equal(role_of(0x027C, 0xC4, EQ_ENERGY), "fuelcell");
         assert_string_equal(role_of(0x027D, 0xD8, EQ_ENERGY), "battery_charge");
-        assert_string_equal(role_of(0x027D, 0xD9, EQ_ENERGY), "battery_discharge");
+        assert_string_equal(role_of(0x027D, 0xD6, EQ_ENERGY), "battery_discharge");
         assert_string_equal(role_of(0x027D, 0xE4, EQ_SOC), "soc");
         assert_string_equal(role_of(0x027D, 0xD3, EQ_POWER), "other");
         assert_string_equal(role_of(0x0282, 0xE0, EQ_GAS), "gas");
         assert_string_equal(role_of(0x0281, 0xE0, EQ_WATER), "water");
-        assert_string_equal(role_of(0x0287, 0xE0, EQ_ENERGY), "purchase");
-        assert_string_equal(role_of(0x0287, 0xE3, EQ_ENERGY), "sale");
+        assert_string_equal(role_of(0x0287, 0xC0, EQ_ENERGY), "purchase");
+        assert_string_equal(role_of(0x0287, 0xC1, EQ_ENERGY), "sale");
         assert_string_equal(role_of(0x0287, 0xB3, EQ_ENERGY), "circuit");
         assert_string_equal(role_of(0x0287, 0xB7, EQ_POWER), "circuit");
         assert_string_equal(role_of(0x0287, 0xC2, EQ_ENERGY), "circuit");
@@ -1277,11 +1278,11 @@ static void test_json_series_validation(void **state)
         js_fails(js_body("[]", ""), -EINVAL, "validation_failed", "/series/0");
         /* Codes as strings in hex or decimal, and empty role/name. */
         assert_int_equal(js(js_body("{\"channel\":\"a\",\"quantity\":\"energy\",\"class\":\"647\","
-                                    "\"epc\":\"0xe3\",\"role\":\"\",\"name\":\"\"}",
+                                    "\"epc\":\"0xc1\",\"role\":\"\",\"name\":\"\"}",
                                     "")),
                          0);
         assert_int_equal(B.series[0].class_code, 0x0287);
-        assert_int_equal(B.series[0].epc, 0xE3);
+        assert_int_equal(B.series[0].epc, 0xC1);
         assert_string_equal(ingest_default_role(&B.series[0]), "sale");
 }
 
@@ -1335,7 +1336,7 @@ static void test_json_malformed(void **state)
         ingest_batch_free(&B);
         assert_int_equal(ingest_json_parse(nul, sizeof(nul) - 1, &LIM, &B, &E), -EINVAL);
         assert_string_equal(E.code, "malformed_json");
-        /* Nesting: 64 levels are read, deeper is refused. */
+        /* Nesting deeper than 64 levels is refused. */
         memset(deep, 0, sizeof(deep));
         strcpy(deep, "{\"batch_id\":\"x\",\"series\":[],\"points\":[[0,1,");
         for (i = 0; i < 70; i++)
@@ -1421,6 +1422,44 @@ static void test_json_big_batch_round_trip(void **state)
         free(body);
 }
 
+/* A parse appends: indices go on, earlier series and points stay as they were. */
+static void test_parsers_append_to_a_batch(void **state)
+{
+        const char *lpb = "power,channel=a value=1 1764720000000000000\npower,channel=a value=x\n";
+        const char *jsb = "{\"batch_id\":\"x\",\"series\":[{\"channel\":\"b\",\"quantity\":\"power\"}],"
+                          "\"points\":[[0,1764720000,2],[1,1764720000,3],[0,1864720000,4]]}";
+
+        (void)state;
+        assert_int_equal(lineproto_parse(lpb, strlen(lpb), LP_NS, NOW_MS, &LIM, &B, &E), 0);
+        assert_int_equal(ingest_json_parse(jsb, strlen(jsb), &LIM, &B, &E), 0);
+        assert_int_equal(B.n_input, 5);
+        assert_int_equal(B.n_series, 2);
+        assert_int_equal(B.n_points, 3);
+        assert_int_equal(B.points[0].series, 0);
+        assert_int_equal(B.points[0].ts_ms, T_MS);
+        assert_int_equal(B.points[0].line, 1);
+        assert_int_equal(B.points[1].series, 1);
+        assert_int_equal(B.points[1].index, 2);
+        assert_int_equal(B.points[1].ts_ms, T_MS);
+        assert_int_equal(B.n_rejects, 2);
+        assert_int_equal(B.rejects[0].index, 1);
+        assert_int_equal(B.rejects[0].line, 2);
+        assert_int_equal(B.rejects[1].index, 3);
+        assert_string_equal(B.rejects[1].code, "unknown_series");
+        /* The window moves the future point; a line protocol point keeps its line. */
+        assert_int_equal(ingest_batch_window(&B, 0, T_MS + 1000), 0);
+        assert_int_equal(B.n_points, 2);
+        assert_int_equal(B.n_rejects, 3);
+        assert_int_equal(B.rejects[2].index, 4);
+        assert_string_equal(B.rejects[2].code, "future_timestamp");
+        assert_int_equal(ingest_batch_window(&B, T_MS + 1, T_MS + 1000), 0);
+        assert_int_equal(B.n_points, 0);
+        assert_int_equal(B.rejects[0].index, 0);
+        assert_int_equal(B.rejects[0].line, 1);
+        assert_string_equal(B.rejects[0].code, "before_registration");
+        assert_int_equal(B.n_rejects, 5);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1474,6 +1513,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_HE_7_json_limits_fail_the_batch, setup_batch,
                                                 teardown_batch),
                 cmocka_unit_test_setup_teardown(test_json_big_batch_round_trip, setup_batch,
+                                                teardown_batch),
+                cmocka_unit_test_setup_teardown(test_parsers_append_to_a_batch, setup_batch,
                                                 teardown_batch),
         };
 
