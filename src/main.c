@@ -144,6 +144,7 @@ static int serve_run(struct config *cfg, struct store *st)
                 .queue_max = (int)cfg->http_queue_max,
                 .max_body_bytes = (size_t)cfg->http_max_body,
                 .max_upload_bytes = (size_t)cfg->charging_photo_max_bytes,
+                .max_file_bytes = (size_t)cfg->files_max_bytes,
                 .max_header_bytes = (unsigned)cfg->http_max_header,
                 .request_timeout_s = (int)cfg->http_request_timeout,
                 .keepalive_timeout_s = (int)cfg->http_keepalive_timeout,

@@ -4,6 +4,7 @@
  * and metrics, plus the shared rendering helpers.
  */
 #include "api/api.h"
+#include "api/api_notices.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -273,6 +274,8 @@ void api_dispatch(void *ud, struct http_request *req, struct http_response *res)
                 return;
         }
         rt = &api_routes[req->route_index];
+        if (api_maintenance_gate(&c, rt))
+                return;
         if (!(rt->flags & API_PUBLIC)) {
                 if (authenticate(&c) < 0)
                         return;

@@ -537,6 +537,26 @@ void api_gateway_get(struct api_ctx *c)
 
 /* ---- the gateway's own calls ------------------------------------------------- */
 
+/* HE-11: optional coordinates of the gateway's place (both or neither). */
+static bool coords_read(struct jv *v, json_t *body, double *lat, double *lon)
+{
+        json_t *a = json_object_get(body, "latitude"), *o = json_object_get(body, "longitude");
+
+        if (!a && !o)
+                return false;
+        if (!json_is_number(a) || !json_is_number(o) || json_number_value(a) < -90 ||
+            json_number_value(a) > 90 || json_number_value(o) < -180 ||
+            json_number_value(o) > 180) {
+                jv_error(v, NULL, a && json_is_number(a) ? "longitude" : "latitude", "invalid",
+                         "latitude (-90..90) and longitude (-180..180) come together, in "
+                         "degrees.");
+                return false;
+        }
+        *lat = json_number_value(a);
+        *lon = json_number_value(o);
+        return true;
+}
+
 /* HE-2: the gateway accepts the terms of use in force; any other version
  * is refused with the current one named. */
 static int terms_check(struct api_ctx *c, const char *version)
@@ -568,11 +588,14 @@ static int terms_check(struct api_ctx *c, const char *version)
 
 void api_gateway_register(struct api_ctx *c)
 {
-        static const char *const allowed[] = { "terms_version", "firmware", NULL };
+        static const char *const allowed[] = { "terms_version", "firmware", "latitude",
+                                               "longitude", NULL };
         struct store_gateway gw;
         struct store_home home;
         const char *terms, *firmware;
         json_t *body = NULL, *out;
+        double lat = 0, lon = 0;
+        bool coords;
         struct jv v;
         int r;
 
@@ -584,6 +607,7 @@ void api_gateway_register(struct api_ctx *c)
         jv_unknown(&v, body, NULL, allowed);
         terms = jv_str(&v, body, NULL, "terms_version", true, GW_TERMS_MAX);
         firmware = jv_str(&v, body, NULL, "firmware", false, GW_FIRMWARE_MAX);
+        coords = coords_read(&v, body, &lat, &lon);
         if (!jv_ok(&v)) {
                 jv_render(&v, c->res);
                 json_decref(body);
@@ -595,6 +619,8 @@ void api_gateway_register(struct api_ctx *c)
         }
         r = store_gateway_register(c->app->st, gw.id, terms, firmware, c->now, &home);
         json_decref(body);
+        if (r == 0 && coords)
+                r = store_home_set_coords(c->app->st, home.id, lat, lon);
         if (r < 0 && r != -EALREADY) {
                 api_store_error(c, r, "registration");
                 return;

@@ -10,6 +10,10 @@
 #include "api/api_slots.h"
 #include "api/api_resv.h"
 #include "api/api_energy.h"
+#include "api/api_notices.h"
+#include "api/api_firmware.h"
+#include "api/api_weather.h"
+#include "api/api_content.h"
 
 #define R(m, p, h, f, n) { HTTP_##m, p, (const void *)(h), f, n }
 
@@ -78,6 +82,11 @@ const struct route api_routes[] = {
 #include "api/routes_chargers.inc"
 #include "api/routes_resv.inc"
 #include "api/routes_energy.inc"
+/* Home energy, part 2 (issue 7). */
+#include "api/routes_notices.inc"
+#include "api/routes_firmware.inc"
+#include "api/routes_weather.inc"
+#include "api/routes_content.inc"
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -565,6 +565,11 @@ static size_t body_limit(const struct server *s, const struct http_request *req)
         if (ct && strncasecmp(ct, "image/", 6) == 0 &&
             s->cfg.max_upload_bytes > s->cfg.max_body_bytes)
                 return s->cfg.max_upload_bytes;
+        if (ct && (strncasecmp(ct, "application/octet-stream", 24) == 0 ||
+                   strncasecmp(ct, "application/pdf", 15) == 0 ||
+                   strncasecmp(ct, "text/html", 9) == 0) &&
+            s->cfg.max_file_bytes > s->cfg.max_body_bytes)
+                return s->cfg.max_file_bytes;
         return s->cfg.max_body_bytes;
 }
 

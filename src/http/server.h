@@ -45,6 +45,9 @@ struct server_config {
         int queue_max;                  /* max queued requests before 503 */
         size_t max_body_bytes;
         size_t max_upload_bytes;        /* limit for image bodies (photos), if larger */
+        size_t max_file_bytes;          /* limit for file uploads (firmware images, manuals:
+                                         * application/octet-stream, application/pdf,
+                                         * text/html), if larger */
         unsigned max_header_bytes;
         int request_timeout_s;
         int keepalive_timeout_s;

@@ -15,6 +15,10 @@
 #include "store/store_gateway.h"
 #include "store/store_homedata.h"
 #include "store/store_ts.h"
+#include "store/store_notice.h"
+#include "store/store_firmware.h"
+#include "store/store_weather.h"
+#include "store/store_content.h"
 
 static const char m001_members[] =
         "CREATE TABLE members (\n"
@@ -218,6 +222,11 @@ const struct store_migration store_migrations[] = {
         { 10, "home energy: gateways, homes, members, invitations, household", store_m010_sql },
         { 11, "home energy: settings versions and history", store_m011_sql },
         { 12, "home energy: series, chunks, rollups, ingest batch ids", store_m012_sql },
+        { 13, "home energy: gateway coordinates", store_m013_sql },
+        { 14, "home energy: notices and maintenance", store_m014_sql },
+        { 15, "home energy: firmware and rollouts", store_m015_sql },
+        { 16, "home energy: locations and weather", store_m016_sql },
+        { 17, "home energy: manuals and distribution", store_m017_sql },
 };
 
 const size_t store_migrations_count = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -68,6 +68,11 @@ const char store_m010_sql[] =
         "  created_at INTEGER NOT NULL\n"
         ");\n";
 
+/* HE-11: the coordinates a gateway gave at registration (NULL: none). */
+const char store_m013_sql[] =
+        "ALTER TABLE homes ADD COLUMN latitude REAL;\n"
+        "ALTER TABLE homes ADD COLUMN longitude REAL;\n";
+
 /* ---- gateways ------------------------------------------------------------ */
 
 /* Hashes travel as hex in C and are stored as their 32 bytes (half the
@@ -233,7 +238,7 @@ int store_gateway_list(struct store *st, const struct store_gateway_filter *f,
 /* ---- homes ---------------------------------------------------------------- */
 
 #define HOME_COLS "h.id, h.gateway_id, h.state, h.terms_version, h.started_at, h.ended_at, " \
-        "h.keep_until, g.code_tail, g.model, g.firmware"
+        "h.keep_until, g.code_tail, g.model, g.firmware, h.latitude, h.longitude"
 #define HOME_FROM " FROM homes h JOIN gateways g ON g.id = h.gateway_id"
 
 static void home_row(sqlite3_stmt *s, struct store_home *h)
@@ -249,6 +254,12 @@ static void home_row(sqlite3_stmt *s, struct store_home *h)
         sql_col_copy(s, 7, h->code_tail, sizeof(h->code_tail));
         sql_col_copy(s, 8, h->model, sizeof(h->model));
         sql_col_copy(s, 9, h->firmware, sizeof(h->firmware));
+        h->has_coords = sqlite3_column_type(s, 10) != SQLITE_NULL &&
+                        sqlite3_column_type(s, 11) != SQLITE_NULL;
+        if (h->has_coords) {
+                h->latitude = sqlite3_column_double(s, 10);
+                h->longitude = sqlite3_column_double(s, 11);
+        }
 }
 
 /* The home with id on connection db (role left empty). */
@@ -773,11 +784,37 @@ int store_homes_of_member(struct store *st, int64_t member_id, struct store_home
                 if (r <= 0)
                         break;
                 home_row(s, &out[*n]);
-                sql_col_copy(s, 10, out[*n].role, sizeof(out[*n].role));
+                sql_col_copy(s, 12, out[*n].role, sizeof(out[*n].role));
                 (*n)++;
         }
         sqlite3_reset(s);
         return r < 0 ? r : 0;
+}
+
+struct coords_job {
+        int64_t home_id;
+        double lat, lon;
+};
+
+static int coords_job_run(sqlite3 *db, void *arg)
+{
+        struct coords_job *j = arg;
+        sqlite3_stmt *s = store_prepare(db, "UPDATE homes SET latitude = ?, longitude = ? "
+                                        "WHERE id = ?");
+
+        if (!s)
+                return -EIO;
+        sqlite3_bind_double(s, 1, j->lat);
+        sqlite3_bind_double(s, 2, j->lon);
+        sqlite3_bind_int64(s, 3, j->home_id);
+        return sql_exec_change(s);
+}
+
+int store_home_set_coords(struct store *st, int64_t home_id, double latitude, double longitude)
+{
+        struct coords_job j = { home_id, latitude, longitude };
+
+        return store_write(st, coords_job_run, &j);
 }
 
 /* ---- household (HE-10) ---------------------------------------------------- */

@@ -57,6 +57,8 @@ struct store_home {
         char model[GW_MODEL_MAX + 1];
         char firmware[GW_FIRMWARE_MAX + 1];
         char role[8];                   /* the asking member's: owner | member | "" */
+        bool has_coords;                /* coordinates given at registration (HE-11) */
+        double latitude, longitude;
 };
 
 struct store_home_member {
@@ -85,6 +87,8 @@ int store_gateway_list(struct store *st, const struct store_gateway_filter *f,
  * when the gateway is registered already. */
 int store_gateway_register(struct store *st, int64_t gateway_id, const char *terms_version,
                            const char *firmware, int64_t now, struct store_home *out);
+/* HE-11: records the coordinates of the active home of a gateway. */
+int store_home_set_coords(struct store *st, int64_t home_id, double latitude, double longitude);
 /* HE-4: ends the active home of a gateway (from the gateway) or the home
  * (from its owner). keep: data stays until keep_until; else it is deleted now.
  * -ENOENT no such home, -ESTALE already ended. */
@@ -124,7 +128,8 @@ int store_homes_of_member(struct store *st, int64_t member_id, struct store_home
 int store_household_get(struct store *st, int64_t home_id, char **json_out);
 int store_household_put(struct store *st, int64_t home_id, const char *json, int64_t now);
 
-/* The SQL of migration 10 (store/migrations.c). */
+/* The SQL of migrations 10 and 13 (store/migrations.c). */
 extern const char store_m010_sql[];
+extern const char store_m013_sql[];
 
 #endif

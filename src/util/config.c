@@ -235,6 +235,24 @@ static const struct config_key config_table[] = {
                      366 * DAY, "How long batch ids are remembered to answer resends."),
         ROW_INT("energy.raw_max_points", energy_raw_max_points, "200000", 100, 10000000,
                 "Most raw points one series query returns."),
+        ROW_DURATION("energy.service_end_notice", energy_service_end_notice, "30d", DAY,
+                     3660 * DAY, "Shortest notice before the service may end (HE-5)."),
+        ROW_DURATION("maintenance.notice_before", maintenance_notice_before, "24h", 0,
+                     366 * DAY, "How long before planned maintenance its notice goes out (HE-6)."),
+        ROW_STRING("firmware.signing_key", firmware_signing_key, "", 0,
+                   "Ed25519 key file that signs firmware manifests; empty keeps one beside "
+                   "the database (created on first use) (HE-14)."),
+        ROW_SIZE("files.max_bytes", files_max_bytes, "64m", KIB, GIB,
+                 "Largest firmware image or manual upload."),
+        ROW_INT("firmware.failure_pause_pct", firmware_failure_pause_pct, "20", 1, 100,
+                "A rollout pauses itself when this percentage of reported installs failed "
+                "(HE-14)."),
+        ROW_INT("firmware.failure_min_reports", firmware_failure_min_reports, "10", 1, 1000000,
+                "Reports a rollout needs before its failure rate can pause it."),
+        ROW_INT("weather.forecast_days", weather_forecast_days, "7", 1, 16,
+                "Days of forecast a gateway is given (HE-11)."),
+        ROW_INT("distribution.max_targets", distribution_max_targets, "10000", 1, 10000000,
+                "Most recipients of one distributed content (HE-15)."),
 };
 
 /* ---- small helpers ------------------------------------------------------ */

@@ -153,6 +153,16 @@ struct config {
         int64_t energy_batch_id_retention;  /* seconds */
         int64_t energy_raw_max_points;      /* per raw series query */
 
+        /* Home energy, part 2 (issue 7). */
+        int64_t energy_service_end_notice;  /* seconds: HE-5 minimum notice */
+        int64_t maintenance_notice_before;  /* seconds: HE-6 automatic notice lead */
+        const char *firmware_signing_key;   /* path of the Ed25519 key file, "" = beside db */
+        int64_t files_max_bytes;            /* firmware images and manuals */
+        int64_t firmware_failure_pause_pct; /* HE-14 automatic pause threshold */
+        int64_t firmware_failure_min_reports;
+        int64_t weather_forecast_days;
+        int64_t distribution_max_targets;   /* HE-15 recipients per delivery */
+
         /* Not a key: the config file config_load() read, or NULL. Owned. */
         const char *config_file;
 };

@@ -175,7 +175,7 @@ static void test_table(void **state)
         size_t n = 0, i, j;
 
         keys = config_keys(&n);
-        assert_int_equal(n, 72);
+        assert_int_equal(n, 80);
         for (i = 0; i < n; i++) {
                 char fi[128], fj[128], ei[128], ej[128];
 

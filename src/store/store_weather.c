@@ -1,0 +1,6 @@
+/*
+ * store_weather.c - placeholder being written (HE-11).
+ */
+#include "store/store_weather.h"
+
+const char store_m016_sql[] = "";
