@@ -6,14 +6,20 @@
  * Two commands:
  *
  *   ingest_load setup --url URL --op-token TOKEN --out FILE [--gateways 1000]
- *                     [--threads 4] [--model BENCH-GW]
+ *                     [--threads 4] [--model BENCH-GW] [--chunk 10000]
+ *                     [--terms VERSION] [--auth-out FILE]
  *
- *     As the operator, provisions GATEWAYS gateways in one
+ *     As the operator, provisions GATEWAYS gateways with
  *     POST /api/v1/gateways/bulk (text/csv body `model,device_code,firmware`,
- *     text/csv answer `id,device_code,secret,model,firmware`), then registers
- *     each one with its own Basic auth (POST /api/v1/gateway/registration
- *     {"terms_version":"1"} -> 201 {home_id, ...}), THREADS at a time. FILE
- *     gets one line per gateway: `device_code secret home_id`.
+ *     text/csv answer `id,device_code,secret,model,firmware`), CHUNK rows per
+ *     upload (the server takes at most 10,000), then registers each one with
+ *     its own Basic auth (POST /api/v1/gateway/registration
+ *     {"terms_version":VERSION} -> 201 {home_id, ...}), THREADS at a time.
+ *     VERSION defaults to the terms in force (GET /api/v1/documents; "1" when
+ *     none is published). FILE gets one line per gateway:
+ *     `device_code secret home_id`; the --auth-out file one line per gateway
+ *     with the value of its Authorization header, `Basic base64(code:secret)`
+ *     (what bench/gateway-poll.lua reads).
  *
  *   ingest_load send --target lp|json|influx --url URL [--creds FILE]
  *                    [--db NAME] [--gateways 1000] [--channels 20]
@@ -433,6 +439,26 @@ static int load_post(struct load_conn *c, const char *url, struct curl_slist *he
         return 0;
 }
 
+/* A GET of url; c->status and c->buf hold the answer. 0, or -EIO. */
+static int load_get(struct load_conn *c, const char *url, char *err, size_t errlen)
+{
+        CURLcode cc;
+
+        c->len = 0;
+        c->status = 0;
+        if (c->buf)
+                c->buf[0] = '\0';
+        curl_easy_setopt(c->curl, CURLOPT_URL, url);
+        curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+        cc = curl_easy_perform(c->curl);
+        if (cc != CURLE_OK) {
+                snprintf(err, errlen, "GET %s: %s", url, curl_easy_strerror(cc));
+                return -EIO;
+        }
+        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->status);
+        return 0;
+}
+
 static void base64(const char *in, char *out)
 {
         static const char tab[] =
@@ -517,6 +543,7 @@ static int creds_load(const char *path, struct gw_cred **out, int *n)
 
 struct setup_ctx {
         const char *url;
+        char body[256];                 /* the registration body */
         struct gw_cred *gws;
         int n;
         atomic_int next;
@@ -539,7 +566,7 @@ static void *setup_register_main(void *arg)
         struct setup_ctx *x = arg;
         struct load_conn conn;
         char url[1024], err[2048];
-        static const char body[] = "{\"terms_version\":\"1\"}";
+        const char *body = x->body;
 
         if (load_conn_init(&conn) < 0) {
                 setup_fail(x, "curl_easy_init failed");
@@ -624,22 +651,108 @@ static int setup_parse_csv(char *csv, struct gw_cred *gws, int want)
 static int setup_usage(void)
 {
         fprintf(stderr, "usage: ingest_load setup --url URL --op-token TOKEN --out FILE "
-                "[--gateways 1000] [--threads 4] [--model BENCH-GW]\n");
+                "[--gateways 1000] [--threads 4] [--model BENCH-GW] [--chunk 10000] "
+                "[--terms VERSION] [--auth-out FILE]\n");
         return 2;
+}
+
+/* The version of the terms in force (GET /api/v1/documents), into out; "1"
+ * when none is published. 0 or -1 (message printed). */
+static int setup_terms(struct load_conn *conn, const char *url, char *out, size_t outlen)
+{
+        char full[1024], err[2048];
+        json_t *j, *items, *it;
+        size_t i;
+        int rc = -1;
+
+        snprintf(full, sizeof(full), "%s/api/v1/documents", url);
+        if (load_get(conn, full, err, sizeof(err)) < 0) {
+                fprintf(stderr, "ingest_load: %s\n", err);
+                return -1;
+        }
+        if (conn->status != 200) {
+                fprintf(stderr, "ingest_load: GET /api/v1/documents: expected 200, got %ld "
+                        "%.2000s\n", conn->status, conn->buf ? conn->buf : "");
+                return -1;
+        }
+        j = json_loads(conn->buf ? conn->buf : "", 0, NULL);
+        items = json_object_get(j, "items");
+        snprintf(out, outlen, "1");
+        json_array_foreach(items, i, it) {
+                const char *doc = json_string_value(json_object_get(it, "document"));
+                const char *v = json_string_value(json_object_get(it, "version"));
+
+                if (doc && v && strcmp(doc, "terms") == 0 && strlen(v) < outlen - 1) {
+                        snprintf(out, outlen, "%s", v);
+                        break;
+                }
+        }
+        if (json_is_array(items))
+                rc = 0;
+        else
+                fprintf(stderr, "ingest_load: GET /api/v1/documents: no items array\n");
+        json_decref(j);
+        return rc;
+}
+
+/* The registration body {"terms_version":VERSION}, JSON-encoded, into out. */
+static void setup_body(char *out, size_t outlen, const char *version)
+{
+        json_t *b = json_pack("{s:s}", "terms_version", version);
+        char *enc = b ? json_dumps(b, JSON_COMPACT) : NULL;
+
+        snprintf(out, outlen, "%s", enc ? enc : "");
+        free(enc);
+        json_decref(b);
+}
+
+/* Provisions gws[0..n) with one POST /api/v1/gateways/bulk. 0 or -1 (printed). */
+static int setup_bulk(struct load_conn *conn, const char *url, struct curl_slist *h,
+                      const char *model, int first, struct gw_cred *gws, int n)
+{
+        struct lbuf csv = { 0 };
+        char err[2048], full[1024];
+        int got, rc = -1;
+
+        lbuf_str(&csv, "model,device_code,firmware\n");
+        for (int i = 0; i < n; i++)
+                lbuf_printf(&csv, "%s,,1.0.%d\n", model, (first + i) % 4);
+        snprintf(full, sizeof(full), "%s/api/v1/gateways/bulk", url);
+        if (load_post(conn, full, h, csv.p, csv.len, err, sizeof(err)) < 0) {
+                fprintf(stderr, "ingest_load: %s\n", err);
+                goto out;
+        }
+        if (conn->status != 201) {
+                fprintf(stderr, "ingest_load: POST /api/v1/gateways/bulk (rows %d..%d): expected "
+                        "201, got %ld %.2000s\n", first, first + n - 1, conn->status,
+                        conn->buf ? conn->buf : "");
+                goto out;
+        }
+        got = setup_parse_csv(conn->buf ? conn->buf : (char *)"", gws, n);
+        if (got != n) {
+                fprintf(stderr, "ingest_load: POST /api/v1/gateways/bulk: cannot read %d gateways "
+                        "(id,device_code,secret,model,firmware) from the text/csv answer (%d)\n",
+                        n, got);
+                goto out;
+        }
+        rc = 0;
+out:
+        free(csv.p);
+        return rc;
 }
 
 static int cmd_setup(int argc, char **argv)
 {
         const char *url = NULL, *token = NULL, *out = NULL, *model = "BENCH-GW";
-        int ngw = 1000, threads = 4, rc = 1, got;
+        const char *terms = NULL, *auth_out = NULL;
+        int ngw = 1000, threads = 4, rc = 1, chunk = 10000, nbulk = 0;
         struct setup_ctx x = { 0 };
         struct load_conn conn;
-        struct lbuf csv = { 0 };
         struct curl_slist *h = NULL;
-        char line[512], err[2048], full[1024];
+        char line[512], version[64];
         pthread_t th[64];
         FILE *f;
-        int64_t t0 = load_now_ns();
+        int64_t t0 = load_now_ns(), t1;
 
         for (int i = 2; i < argc; i += 2) {
                 const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -658,43 +771,41 @@ static int cmd_setup(int argc, char **argv)
                         threads = atoi(v);
                 else if (strcmp(a, "--model") == 0)
                         model = v;
+                else if (strcmp(a, "--chunk") == 0)
+                        chunk = atoi(v);
+                else if (strcmp(a, "--terms") == 0)
+                        terms = v;
+                else if (strcmp(a, "--auth-out") == 0)
+                        auth_out = v;
                 else
                         return setup_usage();
         }
         if (!url || !token || !out || ngw < 1 || ngw > LOAD_MAX_GATEWAYS || threads < 1 ||
-            threads > 64)
+            threads > 64 || chunk < 1 || (terms && strlen(terms) >= sizeof(version)))
                 return setup_usage();
 
-        lbuf_str(&csv, "model,device_code,firmware\n");
-        for (int i = 0; i < ngw; i++)
-                lbuf_printf(&csv, "%s,,1.0.%d\n", model, i % 4);
         if (load_conn_init(&conn) < 0)
                 return 1;
+        if (terms)
+                snprintf(version, sizeof(version), "%s", terms);
+        else if (setup_terms(&conn, url, version, sizeof(version)) < 0)
+                goto out;
         h = curl_slist_append(h, "Content-Type: text/csv");
         h = curl_slist_append(h, "Expect:");
         snprintf(line, sizeof(line), "Authorization: Bearer %s", token);
         h = curl_slist_append(h, line);
-        snprintf(full, sizeof(full), "%s/api/v1/gateways/bulk", url);
-        if (load_post(&conn, full, h, csv.p, csv.len, err, sizeof(err)) < 0) {
-                fprintf(stderr, "ingest_load: %s\n", err);
-                goto out;
-        }
-        if (conn.status != 201) {
-                fprintf(stderr, "ingest_load: POST /api/v1/gateways/bulk: expected 201, got %ld "
-                        "%.2000s\n", conn.status, conn.buf ? conn.buf : "");
-                goto out;
-        }
         x.gws = calloc((size_t)ngw, sizeof(*x.gws));
         if (!x.gws)
                 goto out;
-        got = setup_parse_csv(conn.buf ? conn.buf : (char *)"", x.gws, ngw);
-        if (got != ngw) {
-                fprintf(stderr, "ingest_load: POST /api/v1/gateways/bulk: cannot read %d gateways "
-                        "(id,device_code,secret,model,firmware) from the text/csv answer (%d)\n",
-                        ngw, got);
-                goto out;
+        for (int first = 0; first < ngw; first += chunk, nbulk++) {
+                int n = ngw - first < chunk ? ngw - first : chunk;
+
+                if (setup_bulk(&conn, url, h, model, first, x.gws + first, n) < 0)
+                        goto out;
         }
+        t1 = load_now_ns();
         x.url = url;
+        setup_body(x.body, sizeof(x.body), version);
         x.n = ngw;
         pthread_mutex_init(&x.lock, NULL);
         for (int i = 0; i < threads; i++)
@@ -715,13 +826,26 @@ static int cmd_setup(int argc, char **argv)
                 fprintf(f, "%s %s %" PRId64 "\n", x.gws[i].code, x.gws[i].secret, x.gws[i].home);
         if (fclose(f) != 0)
                 goto out;
-        printf("ingest_load: %d gateways provisioned (one bulk CSV) and registered in %.1f s\n",
-               ngw, (double)(load_now_ns() - t0) / 1e9);
+        if (auth_out) {
+                f = fopen(auth_out, "w");
+                if (!f) {
+                        fprintf(stderr, "ingest_load: cannot write %s\n", auth_out);
+                        goto out;
+                }
+                /* auth is "Authorization: Basic ...": the value after the name */
+                for (int i = 0; i < ngw; i++)
+                        fprintf(f, "%s\n", x.gws[i].auth + strlen("Authorization: "));
+                if (fclose(f) != 0)
+                        goto out;
+        }
+        printf("ingest_load: %d gateways provisioned (%d bulk CSV upload%s, %.1f s) and "
+               "registered (terms %s, %d threads, %.1f s) in %.1f s\n", ngw, nbulk,
+               nbulk == 1 ? "" : "s", (double)(t1 - t0) / 1e9, version, threads,
+               (double)(load_now_ns() - t1) / 1e9, (double)(load_now_ns() - t0) / 1e9);
         rc = 0;
 out:
         curl_slist_free_all(h);
         load_conn_free(&conn);
-        free(csv.p);
         free(x.gws);
         return rc;
 }

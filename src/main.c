@@ -24,6 +24,7 @@
 #include "store/store_search.h"
 #include "util/config.h"
 #include "util/crypto.h"
+#include "util/fwsign.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -48,6 +49,7 @@ static void usage(FILE *f)
                 "  migrate                    apply database migrations and exit\n"
                 "  admin create-operator      create an operator account\n"
                 "  admin seed-chargers        fill a fresh database with chargers (benchmarks)\n"
+                "  firmware verify IMAGE MANIFEST PUBKEY  check a signed firmware image (HE-14)\n"
                 "  version                    print the version\n"
                 "  help                       this text\n\n"
                 "Run 'enemane COMMAND --help' for the options of a command.\n",
@@ -632,6 +634,8 @@ int main(int argc, char **argv)
                 return cmd_migrate(argc - 2, argv + 2);
         if (strcmp(cmd, "admin") == 0)
                 return cmd_admin(argc - 2, argv + 2);
+        if (strcmp(cmd, "firmware") == 0)
+                return fwverify_main(argc - 2, argv + 2);
         fprintf(stderr, "enemane: unknown command '%s'\n\n", cmd);
         usage(stderr);
         return 2;

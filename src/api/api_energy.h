@@ -79,6 +79,9 @@ void api_home_settings_restore(struct api_ctx *c);
 void api_home_history(struct api_ctx *c);
 void api_gateway_errors_stats(struct api_ctx *c);
 
+/* poll.c: the combined gateway poll (notices, lamp, firmware offer). */
+void api_gateway_poll(struct api_ctx *c);
+
 /* Sweeper: purge of kept data past its period (HE-4); *n homes purged. */
 int api_energy_purge(struct app *a, int64_t now, int *n);
 

@@ -90,6 +90,7 @@ void http_request_free(struct http_request *r)
         free(r->signature_ts);
         free(r->content_encoding);
         free(r->batch_id);
+        free(r->range);
         free(r->body);
         for (int i = 0; i < r->n_params; i++)
                 free(r->params[i].value);

@@ -51,6 +51,7 @@ struct http_request {
         char *signature_ts;     /* X-Wallet-Timestamp, or NULL */
         char *content_encoding; /* Content-Encoding ("gzip") or NULL */
         char *batch_id;         /* X-Batch-Id of a measurement upload, or NULL */
+        char *range;            /* Range header (firmware downloads, HE-14), or NULL */
         char *body;             /* request body, NUL-terminated, may be NULL */
         size_t body_len;
         char client_ip[64];

@@ -616,6 +616,9 @@ static int job_parse(struct server *s, struct lws *wsi, struct conn *c, struct j
         r = custom_header_dup(wsi, "x-batch-id:", &req->batch_id);
         if (r < 0)
                 return r;
+        r = header_dup(wsi, WSI_TOKEN_HTTP_RANGE, &req->range);
+        if (r < 0)
+                return r;
 
         if (req->method == HTTP_METHOD_INVALID) {
                 job->close_after = true;

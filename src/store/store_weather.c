@@ -3,4 +3,4 @@
  */
 #include "store/store_weather.h"
 
-const char store_m016_sql[] = "";
+const char store_m016_sql[] = "SELECT 1;";

@@ -609,7 +609,7 @@ static size_t gateways_of_model(const char *model)
 static void test_HE_1_provision_secret_shown_once_code_masked(void **state)
 {
         char *model = api_printf("HE1-%d", ++seq), *model2 = api_printf("HE1B-%d", ++seq);
-        char *body, *code, *secret, *masked, *mine, *csv, *buf, *lines[8], *f[8];
+        char *body, *code, *secret, *masked, *mine, *csv, *buf, *lines[8] = { 0 }, *f[8] = { 0 };
         struct energy_gateway bg[2];
         struct api_resp r;
         int64_t id;
