@@ -7,6 +7,7 @@
 #define ENEMANE_STORE_SQL_H
 
 #include <errno.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,30 @@ static inline void sql_col_copy(sqlite3_stmt *s, int i, char *dst, size_t len)
 static inline int sql_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
         return sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_TRANSIENT);
+}
+
+/* Binds a BLAKE2b-256 hash given as 64 hex digits as its 32 bytes (half the
+ * space in a table and its index); a malformed one binds NULL. */
+static inline int sql_bind_hash(sqlite3_stmt *s, int i, const char *hex)
+{
+        unsigned char bin[32];
+        size_t n = 0;
+
+        if (sodium_hex2bin(bin, sizeof(bin), hex, strlen(hex), NULL, &n, NULL) != 0 ||
+            n != sizeof(bin))
+                return sqlite3_bind_null(s, i);
+        return sqlite3_bind_blob(s, i, bin, (int)n, SQLITE_TRANSIENT);
+}
+
+/* A 32-byte hash column as 64 hex digits + NUL ("" when it is not one). */
+static inline void sql_col_hash(sqlite3_stmt *s, int i, char out[65])
+{
+        const void *b = sqlite3_column_blob(s, i);
+        int n = sqlite3_column_bytes(s, i);
+
+        out[0] = '\0';
+        if (b && n == 32)
+                sodium_bin2hex(out, 65, b, (size_t)n);
 }
 
 /* Steps a statement that returns no row: 0 or negative errno. */

@@ -76,17 +76,6 @@ const char store_m017_sql[] =
 
 /* ---- helpers -------------------------------------------------------------- */
 
-/* A hex hash as its 32 bytes (half the space in the table and its index). */
-static int bind_hash(sqlite3_stmt *s, int i, const char *hex)
-{
-        unsigned char bin[32];
-        size_t n = 0;
-
-        if (sodium_hex2bin(bin, sizeof(bin), hex, strlen(hex), NULL, &n, NULL) != 0 ||
-            n != sizeof(bin))
-                return sqlite3_bind_null(s, i);
-        return sqlite3_bind_blob(s, i, bin, (int)n, SQLITE_TRANSIENT);
-}
 
 /* NULL text binds as NULL (no narrowing), unlike sql_bind_text. */
 static int bind_opt_text(sqlite3_stmt *s, int i, const char *v)
@@ -371,7 +360,7 @@ static int distributor_create_run(sqlite3 *db, void *arg)
         if (!s)
                 return -EIO;
         sql_bind_text(s, 1, j->name);
-        bind_hash(s, 2, j->key_hash);
+        sql_bind_hash(s, 2, j->key_hash);
         sql_bind_text(s, 3, j->key_tail);
         sql_bind_text(s, 4, j->contract);
         sqlite3_bind_int64(s, 5, j->expires_at);
@@ -409,7 +398,7 @@ static int distributor_one(struct store *st, const char *sql, int64_t id, const 
         if (!s)
                 return -EIO;
         if (key)
-                bind_hash(s, 1, key);
+                sql_bind_hash(s, 1, key);
         else
                 sqlite3_bind_int64(s, 1, id);
         r = sql_step_row(s);

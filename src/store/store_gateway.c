@@ -75,29 +75,7 @@ const char store_m013_sql[] =
 
 /* ---- gateways ------------------------------------------------------------ */
 
-/* Hashes travel as hex in C and are stored as their 32 bytes (half the
- * space in the table and its index). */
-static int bind_hash(sqlite3_stmt *s, int i, const char *hex)
-{
-        unsigned char bin[32];
-        size_t n = 0;
-
-        if (sodium_hex2bin(bin, sizeof(bin), hex, strlen(hex), NULL, &n, NULL) != 0 ||
-            n != sizeof(bin))
-                return sqlite3_bind_null(s, i);
-        return sqlite3_bind_blob(s, i, bin, (int)n, SQLITE_TRANSIENT);
-}
-
-static void col_hash(sqlite3_stmt *s, int i, char out[CRYPTO_HASH_HEX])
-{
-        const void *b = sqlite3_column_blob(s, i);
-        int n = sqlite3_column_bytes(s, i);
-
-        out[0] = '\0';
-        if (b && n == 32)
-                sodium_bin2hex(out, CRYPTO_HASH_HEX, b, (size_t)n);
-}
-
+/* Hashes travel as hex in C and are stored as their 32 bytes (sql.h). */
 #define GW_COLS "g.id, g.code_tail, g.secret_hash, g.model, g.firmware, g.home_id, " \
         "g.created_at, IFNULL(h.state, ''), IFNULL(h.started_at, 0)"
 #define GW_FROM " FROM gateways g LEFT JOIN homes h ON h.id = g.home_id"
@@ -109,7 +87,7 @@ static void gateway_row(sqlite3_stmt *s, struct store_gateway *g)
         memset(g, 0, sizeof(*g));
         g->id = sqlite3_column_int64(s, 0);
         sql_col_copy(s, 1, g->code_tail, sizeof(g->code_tail));
-        col_hash(s, 2, g->secret_hash);
+        sql_col_hash(s, 2, g->secret_hash);
         sql_col_copy(s, 3, g->model, sizeof(g->model));
         sql_col_copy(s, 4, g->firmware, sizeof(g->firmware));
         g->home_id = sqlite3_column_int64(s, 5);
@@ -143,9 +121,9 @@ static int create_job_run(sqlite3 *db, void *arg)
         if (!s)
                 return -EIO;
         for (size_t i = 0; i < j->n; i++) {
-                bind_hash(s, 1, j->g[i].code_hash);
+                sql_bind_hash(s, 1, j->g[i].code_hash);
                 sql_bind_text(s, 2, j->g[i].code_tail);
-                bind_hash(s, 3, j->g[i].secret_hash);
+                sql_bind_hash(s, 3, j->g[i].secret_hash);
                 sql_bind_text(s, 4, j->g[i].model);
                 sql_bind_text(s, 5, j->g[i].firmware);
                 sqlite3_bind_int64(s, 6, j->now);
@@ -180,7 +158,7 @@ static int gateway_one(struct store *st, const char *sql, int64_t id, const char
         if (!s)
                 return -EIO;
         if (text)
-                bind_hash(s, 1, text);
+                sql_bind_hash(s, 1, text);
         else
                 sqlite3_bind_int64(s, 1, id);
         r = sql_step_row(s);
@@ -563,7 +541,7 @@ static int link_job_run(sqlite3 *db, void *arg)
                           "WHERE g.code_hash = ?");
         if (!s)
                 return -EIO;
-        bind_hash(s, 1, j->code_hash);
+        sql_bind_hash(s, 1, j->code_hash);
         r = sql_step_row(s);
         if (r == 1) {
                 home_id = sqlite3_column_int64(s, 0);
