@@ -20,17 +20,17 @@
 #      of the Tokyo calendar year YEAR, through POST /write (line protocol),
 #      one body per channel and day (1,440 points), 4 connections;
 #   5. query_load run: from one client on one keep-alive connection, VIEWS
-#      times each (after a warm-up), alternately, the year view (GET
-#      .../series/{sid}/data?resolution=month over the year, for every
-#      series: 12 buckets each, their n adding up to every minute of the
-#      year) and the day view (resolution=hour over one Tokyo day, DAY: 24
-#      buckets each, 1,440 minutes); the latency of a view is the sum of
-#      its requests' latencies. Also timed, one request a view, the home's
-#      summary (GET /api/v1/homes/{id}/summary?period=month over the year),
-#      when the server answers it.
+#      times each (after a warm-up), alternately: the year view as the app
+#      asks it, ONE request (GET /api/v1/homes/{id}/data?resolution=month
+#      over the year: every channel's 12 buckets, their n adding up to every
+#      minute of the year), the day view, one request (resolution=hour over
+#      one Tokyo day, DAY: 24 buckets per channel), the same two views in the
+#      per-channel form (GET .../series/{sid}/data for every series; a
+#      view's latency is the sum of its requests'), and the home's summary
+#      (GET /api/v1/homes/{id}/summary?period=month over the year).
 # The last line is always
 #   query: year p99 <ms> ms, day p99 <ms> ms
-# (p99 of a whole view: every channel's request).
+# (p99 of the one-request views; the per-channel ones are printed above it).
 #
 # Usage: bash bench/query.sh
 # Environment knobs (defaults in brackets):
